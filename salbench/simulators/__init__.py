@@ -1,0 +1,1 @@
+"""PyNN backend modules built into salbench (simulators and hardware emulations)."""

@@ -1,0 +1,155 @@
+"""BrainScaleS-2-style analog-hardware emulation as a PyNN backend module.
+
+Use it like any PyNN backend::
+
+    import salbench.simulators.bss2 as sim
+    sim.setup(timestep=0.1, profile="bss2-ideal", rng_seed=1)
+
+``setup`` keywords beyond PyNN's: ``profile`` (a name in ``backends/`` such as ``"bss2"``,
+``"bss2-uncalibrated"``, ``"bss2-ideal"``, or a path to a TOML file; default: the calibrated
+``bss2`` numbers, or the profile named by the environment variable ``SALBENCH_BSS2_PROFILE``),
+``settings`` (a dict overriding single hardware settings), ``hardware`` (a
+ready :class:`HardwareConfig`), ``rng_seed`` (temporal noise, Poisson sources, ADC read noise)
+and ``chip_seed`` (the frozen fixed-pattern noise of the emulated chip).
+
+Hardware time is exposed as ``sim.state.hardware_time_s`` (emulator wall time:
+``sim.state.wall_time_s``).  Plasticity: ``Projection.read_correlations()``,
+``Projection.get_integer_weights()``, ``Projection.set_integer_weights()``.
+"""
+
+from __future__ import annotations
+
+import os
+
+from pyNN import common, errors, random, space  # noqa: F401
+from pyNN.common.control import DEFAULT_MAX_DELAY, DEFAULT_TIMESTEP  # noqa: F401
+from pyNN.connectors import (  # noqa: F401
+    AllToAllConnector,
+    ArrayConnector,
+    CloneConnector,
+    DistanceDependentProbabilityConnector,
+    FixedNumberPostConnector,
+    FixedNumberPreConnector,
+    FixedProbabilityConnector,
+    FixedTotalNumberConnector,
+    FromFileConnector,
+    FromListConnector,
+    IndexBasedProbabilityConnector,
+    OneToOneConnector,
+)
+from pyNN.network import Network  # noqa: F401
+from pyNN.random import NumpyRNG, RandomDistribution  # noqa: F401
+from pyNN.recording import get_io
+from pyNN.space import Space  # noqa: F401
+from pyNN.standardmodels import StandardCellType
+
+from . import simulator
+from .hardware import HardwareConfig, HardwareLimitError, load_profile  # noqa: F401
+from .populations import Assembly, Population, PopulationView  # noqa: F401
+from .projections import Projection
+from .simulator import state
+from .standardmodels import (  # noqa: F401
+    IF_cond_exp,
+    IF_curr_exp,
+    SpikeSourceArray,
+    SpikeSourcePoisson,
+    StaticSynapse,
+    unsupported,
+)
+
+PROFILE_ENV = "SALBENCH_BSS2_PROFILE"   # profile used by setup() when none is given
+
+_NO_STDP = ("the chip's plasticity is read with Projection.read_correlations() and weights "
+            "are written with Projection.set_integer_weights()")
+_ONLY_LIF = "use IF_cond_exp or IF_curr_exp"
+_NO_CURRENTS = "use i_offset (a constant current) or on-chip SpikeSourcePoisson background"
+
+STDPMechanism = unsupported("STDPMechanism", _NO_STDP)
+TsodyksMarkramSynapse = unsupported("TsodyksMarkramSynapse", "only StaticSynapse exists")
+SimpleStochasticSynapse = unsupported("SimpleStochasticSynapse", "only StaticSynapse exists")
+ElectricalSynapse = unsupported("ElectricalSynapse", "only StaticSynapse exists")
+IF_curr_alpha = unsupported("IF_curr_alpha", _ONLY_LIF)
+IF_cond_alpha = unsupported("IF_cond_alpha", _ONLY_LIF)
+IF_curr_delta = unsupported("IF_curr_delta", _ONLY_LIF)
+IF_cond_exp_gsfa_grr = unsupported("IF_cond_exp_gsfa_grr", _ONLY_LIF)
+EIF_cond_exp_isfa_ista = unsupported("EIF_cond_exp_isfa_ista", _ONLY_LIF)
+EIF_cond_alpha_isfa_ista = unsupported("EIF_cond_alpha_isfa_ista", _ONLY_LIF)
+HH_cond_exp = unsupported("HH_cond_exp", _ONLY_LIF)
+Izhikevich = unsupported("Izhikevich", _ONLY_LIF)
+SpikeSourceGamma = unsupported("SpikeSourceGamma", "use SpikeSourcePoisson or SpikeSourceArray")
+SpikeSourceInhGamma = unsupported("SpikeSourceInhGamma", "use SpikeSourceArray")
+DCSource = unsupported("DCSource", _NO_CURRENTS)
+ACSource = unsupported("ACSource", _NO_CURRENTS)
+StepCurrentSource = unsupported("StepCurrentSource", _NO_CURRENTS)
+NoisyCurrentSource = unsupported("NoisyCurrentSource", _NO_CURRENTS)
+
+
+# ----------------------------------------------------------------------------- control ----
+def setup(timestep=DEFAULT_TIMESTEP, min_delay="auto", max_delay=None, *, profile=None,
+          settings=None, hardware=None, rng_seed=None, chip_seed=None, **extra_params):
+    """Initialise the emulated chip; returns the MPI rank (always 0).
+
+    Delays: only the default (one time step) exists; ``min_delay`` must be ``"auto"`` or equal
+    to ``timestep``.  Other keyword arguments of other backends are accepted and ignored.
+    """
+    if min_delay != "auto" and abs(float(min_delay) - timestep) > 1e-9:
+        raise HardwareLimitError(
+            f"bss2: min_delay={min_delay} ms is not supported: the chip has no configurable "
+            f"delays (the only delay is one time step = {timestep} ms); omit min_delay.")
+    common.setup(timestep, timestep, **extra_params)
+    if hardware is not None:
+        config = hardware if not settings else hardware.replace(**settings)
+    elif profile is not None or os.environ.get(PROFILE_ENV):
+        config = load_profile(profile or os.environ[PROFILE_ENV], **(settings or {}))
+    else:
+        config = HardwareConfig.from_settings(settings or {})
+    if chip_seed is not None:
+        config = config.replace(chip_seed=int(chip_seed))
+    state.dt = float(timestep)
+    state.min_delay = float(timestep)
+    state.max_delay = float(timestep)
+    state.segment_counter = -1
+    state.configure(config, 12345 if rng_seed is None else int(rng_seed))
+    return 0
+
+
+def end(compatible_output=True):
+    """Write data requested with record(..., to_file=...) and clean up."""
+    for population, variables, filename in state.write_on_end:
+        io = get_io(filename)
+        population.write_data(io, variables)
+    state.write_on_end = []
+
+
+run, run_until = common.build_run(simulator)
+run_for = run
+reset = common.build_reset(simulator)
+initialize = common.initialize
+get_current_time, get_time_step, get_min_delay, get_max_delay, num_processes, rank = \
+    common.build_state_queries(simulator)
+
+
+def get_hardware_time():
+    """Emulated hardware time in seconds (runs + per-run and per-update overheads)."""
+    return state.hardware_time_s
+
+
+# ------------------------------------------------------------------------ procedural API --
+create = common.build_create(Population)
+connect = common.build_connect(Projection, FixedProbabilityConnector, StaticSynapse)
+record = common.build_record(simulator)
+
+
+def record_v(source, filename):
+    return record(["v"], source, filename)
+
+
+def record_gsyn(source, filename):
+    return record(["gsyn_exc", "gsyn_inh"], source, filename)
+
+
+def list_standard_models():
+    """Names of the standard cell types this backend realises."""
+    return [obj.__name__ for obj in globals().values()
+            if isinstance(obj, type) and issubclass(obj, StandardCellType)
+            and obj is not StandardCellType]

@@ -1,0 +1,258 @@
+"""Clock-driven integrator of the emulated chip, vectorised over the whole network (numba).
+
+Time grid and event semantics (chosen to match NEST with the minimal delay of one step):
+
+* a spike carries the *stamp* j (time j*h): neurons that cross threshold during step
+  (t_{j-1}, t_j] get stamp j; spike sources emit at their grid time;
+* spikes with stamp j are added to the synaptic conductances/currents at the end of step
+  (t_j, t_{j+1}], i.e. they act from t_{j+1} on ("no synaptic delay": the next step);
+* the membrane is integrated over each step with the synaptic variables decaying exactly:
+  IF_curr_exp with the exact propagator (as NEST's iaf_psc_exp), IF_cond_exp with classical RK4
+  on the exact conductance time course (sub-stepped when the total conductance is large);
+* after a spike the membrane is clamped to v_reset for round(tau_refrac/h) steps;
+* on-chip Poisson sources draw exact Poisson counts per step (exponential inter-event times
+  from a counter-based generator, so a long run equals the same time in chunks);
+* correlation sensors (see plasticity.py) are updated at every spike stamp with nearest-
+  neighbour pairing, strictly earlier partner spikes only.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+from numba import njit
+
+_GOLDEN = np.uint64(0x9E3779B97F4A7C15)
+_MIX1 = np.uint64(0xBF58476D1CE4E5B9)
+_MIX2 = np.uint64(0x94D049BB133111EB)
+_S30 = np.uint64(30)
+_S27 = np.uint64(27)
+_S31 = np.uint64(31)
+_S11 = np.uint64(11)
+_INV53 = 1.0 / 9007199254740992.0
+
+
+@njit(cache=True, inline="always")
+def _next_u64(rng):
+    rng[0] += _GOLDEN
+    z = rng[0]
+    z = (z ^ (z >> _S30)) * _MIX1
+    z = (z ^ (z >> _S27)) * _MIX2
+    return z ^ (z >> _S31)
+
+
+@njit(cache=True, inline="always")
+def _uniform(rng):
+    """Uniform in (0, 1)."""
+    return (float(_next_u64(rng) >> _S11) + 0.5) * _INV53
+
+
+@njit(cache=True, inline="always")
+def _exponential(rng):
+    return -math.log(_uniform(rng))
+
+
+@njit(cache=True, inline="always")
+def _normal(rng):
+    u1 = _uniform(rng)
+    u2 = _uniform(rng)
+    return math.sqrt(-2.0 * math.log(u1)) * math.cos(2.0 * math.pi * u2)
+
+
+@njit(cache=True, inline="always")
+def _dv_cond(v, g_leak, e_leak, ge, e_exc, gi, e_inh, i_off, inv_cm):
+    return (g_leak * (e_leak - v) + ge * (e_exc - v) + gi * (e_inh - v) + i_off) * inv_cm
+
+
+@njit(cache=True)
+def advance(n_steps, step0, h,
+            # neuron parameters (effective, after fixed-pattern noise)
+            is_cond, e_leak, inv_cm, g_leak, e_exc, e_inh, i_off, v_th, v_reset, ref_steps,
+            de_full, de_half, di_full, di_half, tau_e, tau_i, p22, p21e, p21i, p20, noise_amp,
+            # neuron state
+            v, ge, gi, refr, neuron_node,
+            # on-chip Poisson sources
+            pois_node, pois_rate, pois_start, pois_stop, pois_next,
+            # spike-array sources
+            arr_node, arr_ptr, arr_steps, arr_pos,
+            # connectivity: outgoing CSR by presynaptic node, incoming CSR by postsynaptic neuron
+            out_ptr, out_post, out_w, out_rec, out_syn, in_ptr, in_pre, in_syn, node_neuron,
+            # correlation sensors
+            sensors_on, causal, acausal, c_amp, c_itau, a_amp, a_itau, last_spike,
+            # spikes emitted in the previous step (carried between calls)
+            pend_node, pend_n,
+            # recording
+            node_rec, spk_node, spk_step, n_spk, rec_slot, rec_var, rec_every, rec_buf,
+            rng):
+    n_neurons = v.shape[0]
+    n_nodes = node_neuron.shape[0]
+    cur_node = np.empty(n_nodes, np.int64)
+    cur_cnt = np.empty(n_nodes, np.int64)
+    n_sample = 0
+    n_rec_cols = rec_slot.shape[0]
+    for j in range(step0, step0 + n_steps):
+        t_j = j * h
+        # ---- spikes with stamp j: neurons (previous step) and sources ---------------------
+        n_cur = 0
+        for k in range(pend_n[0]):
+            cur_node[n_cur] = pend_node[k]
+            cur_cnt[n_cur] = 1
+            n_cur += 1
+        pend_n[0] = 0
+        for k in range(pois_node.shape[0]):
+            rate = pois_rate[k]
+            if rate <= 0.0:
+                continue
+            if pois_next[k] < 0.0:
+                base = max(pois_start[k], t_j - h)
+                pois_next[k] = base + _exponential(rng) / rate
+            cnt = 0
+            while pois_next[k] <= t_j + 1e-9:
+                if pois_next[k] > pois_stop[k] + 1e-9:
+                    pois_next[k] = np.inf
+                    break
+                cnt += 1
+                pois_next[k] += _exponential(rng) / rate
+            if cnt > 0:
+                cur_node[n_cur] = pois_node[k]
+                cur_cnt[n_cur] = cnt
+                n_cur += 1
+        for k in range(arr_node.shape[0]):
+            pos = arr_pos[k]
+            end = arr_ptr[k + 1]
+            while pos < end and arr_steps[pos] < j:
+                pos += 1
+            cnt = 0
+            while pos < end and arr_steps[pos] == j:
+                pos += 1
+                cnt += 1
+            arr_pos[k] = pos
+            if cnt > 0:
+                cur_node[n_cur] = arr_node[k]
+                cur_cnt[n_cur] = cnt
+                n_cur += 1
+        # ---- correlation sensors (nearest-neighbour, strictly earlier partners) ------------
+        if sensors_on:
+            for k in range(n_cur):
+                p = cur_node[k]
+                own_last = last_spike[p]
+                i = node_neuron[p]
+                if i >= 0:
+                    for e in range(in_ptr[i], in_ptr[i + 1]):
+                        lq = last_spike[in_pre[e]]
+                        if lq >= 0 and lq > own_last:
+                            s = in_syn[e]
+                            causal[s] += c_amp[s] * math.exp(-(j - lq) * h * c_itau[s])
+                for e in range(out_ptr[p], out_ptr[p + 1]):
+                    lq = last_spike[neuron_node[out_post[e]]]
+                    if lq >= 0 and lq > own_last:
+                        s = out_syn[e]
+                        acausal[s] += a_amp[s] * math.exp(-(j - lq) * h * a_itau[s])
+        for k in range(n_cur):
+            p = cur_node[k]
+            last_spike[p] = j
+            if node_rec[p]:
+                c = cur_cnt[k]
+                if n_spk + c > spk_node.shape[0]:
+                    size = 2 * spk_node.shape[0] + c + 1024
+                    new_node = np.empty(size, np.int64)
+                    new_step = np.empty(size, np.int64)
+                    new_node[:n_spk] = spk_node[:n_spk]
+                    new_step[:n_spk] = spk_step[:n_spk]
+                    spk_node = new_node
+                    spk_step = new_step
+                for _ in range(c):
+                    spk_node[n_spk] = p
+                    spk_step[n_spk] = j
+                    n_spk += 1
+        # ---- analog recording: state at t_j, before the update ------------------------------
+        if n_rec_cols > 0 and j % rec_every == 0:
+            for c in range(n_rec_cols):
+                i = rec_slot[c]
+                var = rec_var[c]
+                if var == 0:
+                    rec_buf[n_sample, c] = v[i]
+                elif var == 1:
+                    rec_buf[n_sample, c] = ge[i]
+                else:
+                    rec_buf[n_sample, c] = gi[i]
+            n_sample += 1
+        # ---- membrane update over (t_j, t_{j+1}] --------------------------------------------
+        for i in range(n_neurons):
+            if refr[i] > 0:
+                refr[i] -= 1
+                v[i] = v_reset[i]
+            else:
+                if is_cond[i]:
+                    vi = v[i]
+                    g0e = ge[i]
+                    g0i = gi[i]
+                    gl = g_leak[i]
+                    rate = (gl + g0e + g0i) * inv_cm[i] * h
+                    nsub = 1
+                    if rate > 0.5:
+                        nsub = int(rate / 0.5) + 1
+                    hs = h / nsub
+                    if nsub == 1:
+                        feh, fef, fih, fif = de_half[i], de_full[i], di_half[i], di_full[i]
+                    else:
+                        feh = math.exp(-0.5 * hs / tau_e[i])
+                        fef = feh * feh
+                        fih = math.exp(-0.5 * hs / tau_i[i])
+                        fif = fih * fih
+                    for _ in range(nsub):
+                        k1 = _dv_cond(vi, gl, e_leak[i], g0e, e_exc[i], g0i, e_inh[i],
+                                      i_off[i], inv_cm[i])
+                        k2 = _dv_cond(vi + 0.5 * hs * k1, gl, e_leak[i], g0e * feh, e_exc[i],
+                                      g0i * fih, e_inh[i], i_off[i], inv_cm[i])
+                        k3 = _dv_cond(vi + 0.5 * hs * k2, gl, e_leak[i], g0e * feh, e_exc[i],
+                                      g0i * fih, e_inh[i], i_off[i], inv_cm[i])
+                        k4 = _dv_cond(vi + hs * k3, gl, e_leak[i], g0e * fef, e_exc[i],
+                                      g0i * fif, e_inh[i], i_off[i], inv_cm[i])
+                        vi += hs / 6.0 * (k1 + 2.0 * k2 + 2.0 * k3 + k4)
+                        g0e *= fef
+                        g0i *= fif
+                    v[i] = vi
+                else:
+                    v[i] = (e_leak[i] + p22[i] * (v[i] - e_leak[i]) + p21e[i] * ge[i]
+                            + p21i[i] * gi[i] + p20[i] * i_off[i])
+                if noise_amp[i] > 0.0:
+                    v[i] += noise_amp[i] * _normal(rng)
+                if v[i] >= v_th[i]:
+                    pend_node[pend_n[0]] = neuron_node[i]
+                    pend_n[0] += 1
+                    refr[i] = ref_steps[i]
+                    v[i] = v_reset[i]
+            ge[i] *= de_full[i]
+            gi[i] *= di_full[i]
+        # ---- deliver stamp-j spikes: they act from t_{j+1} on -------------------------------
+        for k in range(n_cur):
+            p = cur_node[k]
+            c = cur_cnt[k]
+            for e in range(out_ptr[p], out_ptr[p + 1]):
+                if out_rec[e] == 0:
+                    ge[out_post[e]] += c * out_w[e]
+                else:
+                    gi[out_post[e]] += c * out_w[e]
+    return spk_node, spk_step, n_spk
+
+
+def n_samples_in(step0: int, n_steps: int, every: int) -> int:
+    """Number of analog samples (steps divisible by ``every``) in [step0, step0 + n_steps)."""
+    first = -(-step0 // every) * every
+    last = step0 + n_steps - 1
+    return 0 if last < first else (last - first) // every + 1
+
+
+def psc_propagators(h, tau_m, tau_syn, cm):
+    """Exact propagator P21 of iaf_psc_exp (current -> membrane), safe for tau_m == tau_syn."""
+    tau_m = np.asarray(tau_m, float)
+    tau_syn = np.asarray(tau_syn, float)
+    cm = np.asarray(cm, float)
+    diff = tau_m - tau_syn
+    close = np.abs(diff) < 1e-9 * tau_m
+    safe = np.where(close, 1.0, diff)
+    regular = tau_syn * tau_m / (cm * safe) * (np.exp(-h / tau_m) - np.exp(-h / tau_syn))
+    singular = h / cm * np.exp(-h / tau_m)
+    return np.where(close, singular, regular)

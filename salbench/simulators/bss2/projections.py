@@ -1,0 +1,250 @@
+"""Projection of the bss2 emulation: 6-bit signed-per-projection synapses with sensors."""
+
+from __future__ import annotations
+
+import numpy as np
+from pyNN import common
+from pyNN.space import Space
+from pyNN.standardmodels.synapses import StaticSynapse as _BaseStaticSynapse
+
+from . import plasticity, simulator
+from .hardware import HardwareLimitError
+from .standardmodels import StaticSynapse
+
+
+class Projection(common.Projection):
+    __doc__ = common.Projection.__doc__
+    _simulator = simulator
+    _static_synapse_class = StaticSynapse
+
+    def __init__(self, presynaptic_population, postsynaptic_population, connector,
+                 synapse_type=None, source=None, receptor_type=None, space=None,
+                 label=None):
+        space = Space() if space is None else space
+        if synapse_type is not None and not isinstance(synapse_type, _BaseStaticSynapse):
+            raise NotImplementedError(
+                f"bss2: {type(synapse_type).__name__} is not supported; only StaticSynapse "
+                "exists on the chip. Plasticity runs the chip's way: read the correlation "
+                "sensors with Projection.read_correlations() and write weights with "
+                "Projection.set_integer_weights().")
+        if source is not None:
+            raise NotImplementedError("bss2: the 'source' argument of Projection is not "
+                                      "supported (point neurons only).")
+        common.Projection.__init__(self, presynaptic_population, postsynaptic_population,
+                                   connector, synapse_type, source, receptor_type, space, label)
+        state = simulator.state
+        self._config = state.config
+        self._label_text = self.label or f"projection {len(state.projections)}"
+        self._conductance = bool(self.post.conductance_based)
+        self._receptor_code = 0 if self.receptor_type == "excitatory" else 1
+        if self.receptor_type not in ("excitatory", "inhibitory"):
+            raise NotImplementedError(f"bss2: receptor_type {self.receptor_type!r} is not "
+                                      "supported; use 'excitatory' or 'inhibitory'.")
+        self._sign = -1.0 if (self._receptor_code == 1 and not self._conductance) else 1.0
+        self._chunks = []
+        connector.connect(self)
+        self._finalise()
+        self._syn_offset = state.add_projection(self)
+
+    # ------------------------------------------------------------------------- construction --
+    def __len__(self):
+        return int(self._pre_idx.size) if hasattr(self, "_pre_idx") else 0
+
+    def _convergent_connect(self, presynaptic_indices, postsynaptic_index,
+                            location_selector=None, **connection_parameters):
+        if location_selector is not None:
+            raise NotImplementedError("bss2: multicompartment models are not supported.")
+        pre = np.atleast_1d(np.asarray(presynaptic_indices, dtype=np.int64))
+        n = pre.size
+        weight = np.broadcast_to(np.asarray(connection_parameters.get("weight", 0.0),
+                                            dtype=float), (n,))
+        delay = connection_parameters.get("delay", simulator.state.min_delay)
+        simulator.check_delay(delay, simulator.state.dt, self._label_text)
+        extra = set(connection_parameters) - {"weight", "delay"}
+        if extra:
+            raise NotImplementedError(f"bss2: synapse parameters {sorted(extra)} are not "
+                                      "supported (StaticSynapse has weight and delay).")
+        self._chunks.append((pre, np.full(n, int(postsynaptic_index), np.int64),
+                             weight.copy()))
+
+    def _finalise(self) -> None:
+        if self._chunks:
+            self._pre_idx = np.concatenate([c[0] for c in self._chunks])
+            self._post_idx = np.concatenate([c[1] for c in self._chunks])
+            weights = np.concatenate([c[2] for c in self._chunks])
+        else:
+            self._pre_idx = np.zeros(0, np.int64)
+            self._post_idx = np.zeros(0, np.int64)
+            weights = np.zeros(0)
+        del self._chunks
+        self._pre_node = np.asarray(self.pre.all_cells, dtype=np.int64)[self._pre_idx]
+        post_nodes = np.asarray(self.post.all_cells, dtype=np.int64)[self._post_idx]
+        self._post_slot = simulator.state.node_neuron[post_nodes]
+        self._set_weight_values(weights)
+        cfg = self._config
+        n = len(self)
+        rng = np.random.default_rng([cfg.chip_seed, 2, len(simulator.state.projections)])
+        clip = cfg.fpn_clip_sigma
+        self._gain = 1.0 + cfg.synapse_gain_spread * simulator.truncated_normal(rng, n, clip)
+        self._sensor = {
+            "c_amp": 1.0 + cfg.sensor_amp_spread * simulator.truncated_normal(rng, n, clip),
+            "a_amp": 1.0 + cfg.sensor_amp_spread * simulator.truncated_normal(rng, n, clip),
+            "c_tau": 1.0 + cfg.sensor_tau_spread * simulator.truncated_normal(rng, n, clip),
+            "a_tau": 1.0 + cfg.sensor_tau_spread * simulator.truncated_normal(rng, n, clip),
+            "c_off": cfg.adc_offset_spread_codes * simulator.truncated_normal(rng, n, clip),
+            "a_off": cfg.adc_offset_spread_codes * simulator.truncated_normal(rng, n, clip),
+            "c_gain": cfg.adc_gain_spread * simulator.truncated_normal(rng, n, clip),
+            "a_gain": cfg.adc_gain_spread * simulator.truncated_normal(rng, n, clip),
+        }
+
+    # ------------------------------------------------------------------------------ weights --
+    def _set_weight_values(self, weights) -> None:
+        weights = np.asarray(weights, dtype=float)
+        if np.any(np.isnan(weights)):
+            raise ValueError(f"bss2: NaN weight for an existing synapse in {self._label_text!r}")
+        if np.any(self._sign * weights < 0):
+            kind = "negative" if self._sign > 0 else "positive"
+            raise HardwareLimitError(
+                f"bss2: {kind} weight in {self._label_text!r}: the sign is fixed per "
+                f"projection by its receptor_type ({self.receptor_type} row group); use a "
+                "separate projection for the other sign.")
+        self._codes = self._config.weight_codes(weights, self._conductance,
+                                                self._label_text)
+        self._weights = weights.copy()
+
+    def _weight_values(self) -> np.ndarray:
+        """The weights as the chip holds them (quantised unless quantisation is off)."""
+        if self._config.quantise_weights:
+            return self._sign * self._codes * self._config.weight_lsb(self._conductance)
+        return self._weights.copy()
+
+    def _effective_weights(self) -> np.ndarray:
+        """Weights the engine uses: chip weights times the frozen per-synapse gain."""
+        return self._weight_values() * self._gain
+
+    def _sensor_itau(self, which: str) -> np.ndarray:
+        cfg = self._config
+        if isinstance(cfg.sensor_tau_ms, str):
+            post_nodes = np.asarray(self.post.all_cells, dtype=np.int64)[self._post_idx]
+            tau = np.empty(len(self))
+            for pop in simulator.state.populations:
+                if pop.celltype.engine_kind != "neuron":
+                    continue
+                hit = np.isin(post_nodes, pop._nodes)
+                if hit.any():
+                    local = post_nodes[hit] - pop._nodes[0]
+                    tau[hit] = np.asarray(pop._parameters["tau_refrac"], float)[local]
+        else:
+            tau = np.full(len(self), float(cfg.sensor_tau_ms))
+        tau = np.maximum(tau, 1e-6) * self._sensor[f"{which}_tau"]
+        return 1.0 / tau
+
+    def _get_attributes_as_list(self, names):
+        columns = [self._attribute(name) for name in names]
+        return list(zip(*[c.tolist() for c in columns], strict=True))
+
+    def _get_attributes_as_arrays(self, names, multiple_synapses="sum"):
+        result = []
+        for name in names:
+            name = name[:-1] if name in ("weights", "delays") else name
+            values = self._attribute(name)
+            out = np.full((self.pre.size, self.post.size), np.nan)
+            if multiple_synapses == "sum" and name == "weight":
+                out[self._pre_idx, self._post_idx] = 0.0
+                np.add.at(out, (self._pre_idx, self._post_idx), values)
+            elif multiple_synapses in ("first", "min"):
+                order = np.arange(len(self))[::-1] if multiple_synapses == "first" else \
+                    np.argsort(-values, kind="stable")
+                out[self._pre_idx[order], self._post_idx[order]] = values[order]
+            elif multiple_synapses == "max":
+                order = np.argsort(values, kind="stable")
+                out[self._pre_idx[order], self._post_idx[order]] = values[order]
+            else:
+                out[self._pre_idx, self._post_idx] = values
+            result.append(out)
+        return result
+
+    def _attribute(self, name: str) -> np.ndarray:
+        if name == "presynaptic_index":
+            return self._pre_idx.copy()
+        if name == "postsynaptic_index":
+            return self._post_idx.copy()
+        if name == "weight":
+            return self._weight_values()
+        if name == "delay":
+            return np.full(len(self), simulator.state.dt)
+        raise NotImplementedError(f"bss2: synapse attribute {name!r} does not exist on the chip")
+
+    def _set_attributes(self, parameter_space):
+        for name, value in parameter_space.items():
+            if name == "delay":
+                simulator.check_delay(value.evaluate(simplify=True), simulator.state.dt,
+                                      self._label_text)
+                continue
+            if name != "weight":
+                raise NotImplementedError(f"bss2: cannot set synapse attribute {name!r}")
+            evaluated = value.evaluate(simplify=True)
+            arr = np.asarray(evaluated, dtype=float)
+            if arr.ndim == 0:
+                new = np.full(len(self), float(arr))
+            else:
+                new = arr[self._pre_idx, self._post_idx]
+            self._set_weight_values(new)
+        simulator.state.mark_weights_dirty()
+        simulator.state.count_update()
+
+    def _set_initial_value_array(self, variable, initial_value):
+        raise NotImplementedError("bss2: static synapses have no state variables to initialize")
+
+    # ------------------------------------------------------------ the plasticity processor --
+    def get_integer_weights(self) -> np.ndarray:
+        """Integer weights (0..63) as an (n_post, n_pre) array; -1 where no synapse exists."""
+        out = np.full((self.post.size, self.pre.size), -1, dtype=np.int64)
+        out[self._post_idx, self._pre_idx] = self._codes
+        return out
+
+    def set_integer_weights(self, codes) -> None:
+        """Write integer weights given as an (n_post, n_pre) array (entries without a synapse
+        are ignored).  Values outside 0..2**weight_bits-1 raise HardwareLimitError."""
+        codes = np.asarray(codes)
+        if codes.shape != (self.post.size, self.pre.size):
+            raise ValueError(f"bss2: set_integer_weights expects shape (n_post, n_pre) = "
+                             f"{(self.post.size, self.pre.size)}, got {codes.shape}")
+        values = codes[self._post_idx, self._pre_idx]
+        if not np.all(np.isfinite(values)) or np.any(values != np.rint(values)):
+            raise ValueError("bss2: set_integer_weights needs integer values")
+        top = self._config.max_weight_code
+        if values.size and (values.min() < 0 or values.max() > top):
+            raise HardwareLimitError(
+                f"bss2: integer weight outside 0..{top} in {self._label_text!r}: the chip has "
+                f"{self._config.weight_bits}-bit weights; clip or rescale before writing.")
+        self._codes = values.astype(np.int64)
+        lsb = self._config.weight_lsb(self._conductance)
+        self._weights = self._sign * self._codes * lsb
+        simulator.state.mark_weights_dirty()
+        simulator.state.count_update()
+
+    def read_correlations(self, reset: bool = True):
+        """Read the causal and acausal correlation sensors through the ADC.
+
+        Returns ``(causal, acausal)``, each an (n_post, n_pre) array in the units of the exact
+        nearest-neighbour sum of exp(-|dt|/tau) (codes converted back with the nominal ADC gain
+        and offset); NaN where no synapse exists, summed over multiple synapses of a pair.
+        With ``reset`` the sensors are cleared afterwards.
+        """
+        state = simulator.state
+        sl = slice(self._syn_offset, self._syn_offset + len(self))
+        cfg = self._config
+        out = []
+        for kind, raw in (("c", state.causal[sl]), ("a", state.acausal[sl])):
+            values = plasticity.adc_read(raw, self._sensor[f"{kind}_off"],
+                                         self._sensor[f"{kind}_gain"], cfg, state.read_rng)
+            matrix = np.full((self.post.size, self.pre.size), np.nan)
+            matrix[self._post_idx, self._pre_idx] = 0.0
+            np.add.at(matrix, (self._post_idx, self._pre_idx), values)
+            out.append(matrix)
+        if reset:
+            state.causal[sl] = 0.0
+            state.acausal[sl] = 0.0
+        state.count_update()
+        return out[0], out[1]
