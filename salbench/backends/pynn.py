@@ -1,0 +1,93 @@
+"""The generic adapter: any PyNN backend module, through PyNN's public API only.
+
+A backend profile can use it for a simulator salbench has never heard of:
+
+    [backend]
+    adapter = "pynn"
+    description = "Brian 2 through PyNN"
+    [settings]
+    pynn_module = "pyNN.brian2"
+"""
+
+from __future__ import annotations
+
+import importlib
+from importlib.metadata import PackageNotFoundError, version
+from types import ModuleType
+from typing import Any, ClassVar
+
+from salbench.backends.base import Backend, missing_module, simulator_seed
+from salbench.protocols.network import NetworkSpec
+from salbench.realisation.network import PyNNSamplingNetwork
+
+
+def _version(dist: str) -> str:
+    try:
+        return version(dist)
+    except PackageNotFoundError:
+        return "not installed"
+
+
+class PyNNBackend(Backend):
+    name = "pynn"
+    description = "Any PyNN backend module (settings.pynn_module), public PyNN API only"
+    requires = ("pyNN",)
+    #: the PyNN module; subclasses fix it, the generic adapter takes it from settings
+    pynn_module: ClassVar[str | None] = None
+    #: distributions whose versions identify the simulator
+    simulator_dists: ClassVar[tuple[str, ...]] = ()
+    network_class: ClassVar[type[PyNNSamplingNetwork]] = PyNNSamplingNetwork
+
+    sim: ModuleType
+
+    @classmethod
+    def unavailable_reason(cls, settings: dict[str, Any] | None = None) -> str | None:
+        module = (settings or {}).get("pynn_module", cls.pynn_module)
+        if not module:
+            return "the generic adapter needs a backend profile with settings.pynn_module"
+        return missing_module((*cls.requires, module))
+
+    @property
+    def module_name(self) -> str:
+        module = self.settings.get("pynn_module", self.pynn_module)
+        if not module:
+            raise ValueError("backend profile for adapter 'pynn' needs settings.pynn_module")
+        return module
+
+    @property
+    def timestep_ms(self) -> float:
+        return float(self.settings.get("timestep_ms", 0.1))
+
+    def seed_kwargs(self, seed: int) -> dict[str, Any]:
+        """How this simulator is seeded through `sim.setup` (PyNN's generic keyword)."""
+        return {"rng_seed": seed}
+
+    def setup(self, seed: int) -> None:
+        with self.timer.phase("import"):
+            self.sim = importlib.import_module(self.module_name)
+        with self.timer.phase("build"):
+            self._sim_seed = simulator_seed(seed)
+            self.sim.setup(timestep=self.timestep_ms, min_delay=self.timestep_ms,
+                           **self.seed_kwargs(self._sim_seed))
+
+    def build(self, spec: NetworkSpec) -> PyNNSamplingNetwork:
+        with self.timer.phase("build"):
+            return self.network_class(self.sim, spec, self.timer, self.timestep_ms)
+
+    def end(self) -> None:
+        if getattr(self, "sim", None) is not None:
+            self.sim.end()
+
+    def versions(self) -> dict[str, str]:
+        out = {"PyNN": _version("PyNN")}
+        out.update({dist: _version(dist) for dist in self.simulator_dists})
+        return out
+
+    def extra_provenance(self) -> dict[str, Any]:
+        return {
+            "pynn_module": self.module_name,
+            "simulator_seed": getattr(self, "_sim_seed", None),
+            "timestep_ms": self.timestep_ms,
+            "delay_ms": self.timestep_ms,
+            "delay_semantics": "recurrent and background delays pinned to one time step",
+        }

@@ -1,0 +1,1 @@
+"""The command line: `salbench list | run | show | report`."""

@@ -1,0 +1,55 @@
+"""`salbench run`: every (scenario, backend, seed, sweep point) cell in its own process."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from typing import Any
+
+from salbench.cli.common import DEFAULT_STORE, EXIT_OK, EXIT_RUNS_FAILED, UsageError
+
+
+def add_parser(sub: Any) -> None:
+    p = sub.add_parser("run", help="run scenarios on backends and store every run")
+    p.add_argument("scenarios", nargs="+", metavar="SCENARIO",
+                   help="catalogue name, entry point, or path to a TOML file")
+    p.add_argument("--backend", action="append", metavar="NAME",
+                   help="backend or backend profile (repeatable; default: all usable)")
+    p.add_argument("--seeds", type=int, default=3, help="seeds 0..N-1 (default 3)")
+    p.add_argument("--profile", default="quick", help="scenario profile (default quick)")
+    p.add_argument("--set", action="append", default=[], metavar="KEY=VALUE", dest="overrides",
+                   help="override a parameter; sweep.KEY=a,b,c runs one cell per value")
+    p.add_argument("--store", default=DEFAULT_STORE, help=f"SQLite store ({DEFAULT_STORE})")
+    p.add_argument("--jobs", type=int, default=1, help="runs in parallel (default 1)")
+    p.add_argument("--timeout", type=float, help="time limit per run in seconds")
+    p.add_argument("--resume", action="store_true",
+                   help="skip cells already stored ok; re-run failed ones")
+    p.add_argument("--report", metavar="FILE", nargs="?", const="",
+                   help="write an HTML report afterwards (default path under reports/)")
+
+
+def main(args: argparse.Namespace) -> int:
+    from salbench.runner.config import expand_cells
+    from salbench.runner.sweep import run_sweep
+    from salbench.store import Store
+
+    if args.jobs < 1:
+        raise UsageError(f"--jobs must be at least 1 (got {args.jobs})")
+    cells = expand_cells(args.scenarios, args.backend, args.seeds, args.profile,
+                         args.overrides, args.timeout)
+    store = Store(args.store)
+    try:
+        counts = run_sweep(cells, store, jobs=args.jobs, resume=args.resume)
+    except KeyboardInterrupt:
+        return 130
+    finally:
+        store.close()
+    summary = ", ".join(f"{n} {status}" for status, n in sorted(counts.items()))
+    print(f"{len(cells)} cells: {summary}; stored in {args.store}", file=sys.stderr)
+    if args.report is not None:
+        from salbench.cli import reporting
+
+        args.out = args.report or None
+        reporting.main(args)
+    bad = sum(n for status, n in counts.items() if status not in ("ok", "skipped"))
+    return EXIT_RUNS_FAILED if bad else EXIT_OK

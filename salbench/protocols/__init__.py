@@ -1,0 +1,1 @@
+"""Scenario protocols: training loops and metrics in abstract units. No PyNN import here."""

@@ -1,0 +1,78 @@
+"""What every scenario protocol provides, and what it gets from the runner."""
+
+from __future__ import annotations
+
+import math
+from abc import ABC, abstractmethod
+from dataclasses import dataclass, field
+from typing import Any, ClassVar, Protocol
+
+import numpy as np
+from pydantic import BaseModel, ConfigDict
+
+from salbench.protocols.network import NetworkSpec, SamplingNetwork
+from salbench.timing import PhaseTimer
+
+
+class Params(BaseModel):
+    """Base of every protocol's parameter model: unknown keys are errors."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class NetworkFactory(Protocol):
+    """The one thing a protocol needs from a backend: turn a spec into a running network."""
+
+    def build(self, spec: NetworkSpec) -> SamplingNetwork: ...
+
+
+@dataclass
+class RunResult:
+    """Everything a protocol measured. `series` holds one list per metric over `t_ms`."""
+
+    series: dict[str, list[float]] = field(default_factory=dict)
+    final: dict[str, float] = field(default_factory=dict)
+    notes: dict[str, Any] = field(default_factory=dict)
+    diverged: bool = False
+
+    def record(self, **values: float) -> None:
+        for key, value in values.items():
+            self.series.setdefault(key, []).append(float(value))
+
+
+class Diverged(RuntimeError):
+    """Raised by a protocol when weights become NaN or infinite."""
+
+
+def check_finite(weights: np.ndarray, what: str = "weights") -> None:
+    if not np.all(np.isfinite(weights)):
+        raise Diverged(f"{what} became NaN or infinite")
+
+
+class ScenarioProtocol(ABC):
+    """A scenario: a parameter model, built-in profiles and a training loop.
+
+    Subclasses are registered under the `salbench.scenarios` entry point group.
+    """
+
+    name: ClassVar[str]
+    description: ClassVar[str]
+    Params: ClassVar[type[Params]]
+    #: metric plotted against time in reports, and the one summarised in overviews
+    main_metric: ClassVar[str]
+    #: profile name -> parameter overrides, used when no catalogue TOML is given
+    profiles: ClassVar[dict[str, dict[str, Any]]] = {}
+
+    def __init__(self, params: Params, seed: int, timer: PhaseTimer | None = None) -> None:
+        self.params = params
+        self.seed = seed
+        self.timer = timer or PhaseTimer()
+        self.rng = np.random.default_rng(seed)
+
+    @abstractmethod
+    def run(self, backend: NetworkFactory) -> RunResult:
+        """Build the network(s) on `backend`, train, and return the metrics."""
+
+    def biological_time_ms(self) -> float:
+        """Total simulated biological time, for real-time factors."""
+        return math.nan

@@ -1,0 +1,56 @@
+"""The interface between a scenario protocol and a backend: an abstract sampling network.
+
+Protocols speak only in abstract units (weights W[post, pre], biases b, time in ms of
+biological time) and never import PyNN. Each backend turns a `NetworkSpec` into an object
+satisfying `SamplingNetwork`; the PyNN backends do it through `salbench.realisation`, the
+`reference` backend with the paper's discrete-time model.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Protocol, runtime_checkable
+
+import numpy as np
+
+
+@dataclass
+class NetworkSpec:
+    """An abstract network of sampling units.
+
+    weights[i, j] is the synapse from unit j (pre) to unit i (post); only entries where
+    mask[i, j] is True exist. groups names contiguous index ranges (layers) for reporting.
+    unit holds realisation settings for the neuron model (LIF parameters, background,
+    translation of abstract weights and biases); abstract backends ignore what they don't use.
+    """
+
+    weights: np.ndarray
+    biases: np.ndarray
+    mask: np.ndarray
+    tau_ref_ms: float = 10.0
+    groups: dict[str, tuple[int, int]] = field(default_factory=dict)
+    unit: dict = field(default_factory=dict)
+    #: resolution hint for discrete-time backends (the paper uses 25 or 50 steps per tau_ref)
+    steps_per_tau_ref: int | None = None
+
+    @property
+    def n_units(self) -> int:
+        return int(self.biases.shape[0])
+
+
+@runtime_checkable
+class SamplingNetwork(Protocol):
+    """What a protocol can do with a built network."""
+
+    def run(self, duration_ms: float) -> list[np.ndarray]:
+        """Advance by duration_ms; return the spike times (ms, absolute) of each unit in
+        this interval, one sorted array per unit."""
+
+    def set_weights(self, weights: np.ndarray) -> None:
+        """Write W[post, pre] (abstract units); entries outside the mask are ignored."""
+
+    def get_weights(self) -> np.ndarray:
+        """Read back W[post, pre] as realised (e.g. after quantisation)."""
+
+    def set_biases(self, biases: np.ndarray) -> None:
+        """Write the abstract biases."""

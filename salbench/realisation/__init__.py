@@ -1,0 +1,1 @@
+"""Realisation of abstract networks through PyNN: works with any PyNN backend module."""

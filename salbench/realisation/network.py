@@ -1,0 +1,117 @@
+"""A `SamplingNetwork` made of PyNN populations and projections.
+
+Works with any PyNN backend module (`sim`). Backend adapters may pass faster spike read-out
+and weight write functions; the public PyNN calls here are the fallback for every backend.
+"""
+
+from __future__ import annotations
+
+from types import ModuleType
+
+import numpy as np
+
+from salbench.protocols.network import NetworkSpec
+from salbench.realisation.units import LIFUnitParams, v_rest_for
+from salbench.timing import PhaseTimer
+
+
+class PyNNSamplingNetwork:
+    """Sampling units with private Poisson background and recurrent synapses on the mask.
+
+    Every existing synapse is realised twice, once in an excitatory and once in an inhibitory
+    projection, so that an abstract weight may change sign during learning; the unused one
+    holds 0.
+    """
+
+    def __init__(
+        self,
+        sim: ModuleType,
+        spec: NetworkSpec,
+        timer: PhaseTimer,
+        timestep_ms: float,
+    ) -> None:
+        self.sim = sim
+        self.spec = spec
+        self.timer = timer
+        self.unit = LIFUnitParams(**spec.unit)
+        self.delay_ms = timestep_ms  # pinned: the shortest delay every simulator accepts
+        self._t = 0.0
+        n = spec.n_units
+        u = self.unit
+        tau = spec.tau_ref_ms
+        self.cells = sim.Population(
+            n,
+            sim.IF_cond_exp(
+                cm=u.cm, tau_m=u.tau_m, e_rev_E=u.e_rev_E, e_rev_I=u.e_rev_I,
+                v_thresh=u.v_thresh, v_reset=u.v_reset, tau_refrac=tau,
+                tau_syn_E=tau, tau_syn_I=tau, v_rest=u.v_rest_mV,
+            ),
+            label="sampling units",
+        )
+        self.set_biases(spec.biases)
+        self.cells.initialize(v=u.v_rest_mV)
+        one_to_one = [(i, i, u.bg_weight_uS, self.delay_ms) for i in range(n)]
+        self.background = []
+        for receptor in ("excitatory", "inhibitory"):
+            source = sim.Population(n, sim.SpikeSourcePoisson(rate=u.bg_rate_hz),
+                                    label=f"background {receptor}")
+            # FromListConnector: OneToOneConnector fails for size-1 populations on numpy 2
+            prj = sim.Projection(source, self.cells, sim.FromListConnector(one_to_one),
+                                 sim.StaticSynapse(), receptor_type=receptor)
+            self.background.append((source, prj))
+        post, pre = np.nonzero(spec.mask)
+        self._pairs = (post, pre)
+        pairs = [(int(j), int(i), 0.0, self.delay_ms) for i, j in zip(post, pre, strict=True)]
+        self.recurrent = {
+            receptor: sim.Projection(self.cells, self.cells, sim.FromListConnector(pairs),
+                                     sim.StaticSynapse(), receptor_type=receptor)
+            for receptor in ("excitatory", "inhibitory")
+        }
+        self._weights = np.zeros_like(spec.weights, dtype=float)
+        self.set_weights(spec.weights)
+        self.cells.record("spikes")
+
+    # -- the SamplingNetwork interface -------------------------------------------------
+    @property
+    def t_ms(self) -> float:
+        return self._t
+
+    def run(self, duration_ms: float) -> list[np.ndarray]:
+        with self.timer.phase("simulate"):
+            self.sim.run(duration_ms)
+        t0, self._t = self._t, self._t + duration_ms
+        with self.timer.phase("readout"):
+            spikes = self.read_spikes()
+        return [s[(s >= t0) & (s < self._t)] for s in spikes]
+
+    def set_weights(self, weights: np.ndarray) -> None:
+        w = np.where(self.spec.mask, weights, 0.0)
+        self._weights = w.copy()
+        scale = self.unit.weight_uS
+        for receptor, values in (("excitatory", np.maximum(w, 0.0)),
+                                 ("inhibitory", np.maximum(-w, 0.0))):
+            self.write_weights(self.recurrent[receptor], values * scale)
+
+    def get_weights(self) -> np.ndarray:
+        exc = self.read_weights(self.recurrent["excitatory"])
+        inh = self.read_weights(self.recurrent["inhibitory"])
+        return (exc - inh) / self.unit.weight_uS
+
+    def set_biases(self, biases: np.ndarray) -> None:
+        self.cells.set(v_rest=v_rest_for(np.asarray(biases, dtype=float), self.unit))
+
+    # -- I/O paths; backend adapters override these with faster native ones ------------
+    def read_spikes(self) -> list[np.ndarray]:
+        segment = self.cells.get_data("spikes", clear=True).segments[-1]
+        trains = sorted(segment.spiketrains, key=lambda st: st.annotations["source_index"])
+        return [np.asarray(st.magnitude, dtype=float) for st in trains]
+
+    def write_weights(self, projection, values_uS: np.ndarray) -> None:
+        """values_uS is [post, pre]; PyNN's matrix convention is [pre, post]."""
+        projection.set(weight=values_uS.T)
+
+    def read_weights(self, projection) -> np.ndarray:
+        values = projection.get("weight", format="array", gather=True)  # [pre, post], NaN = none
+        return np.nan_to_num(np.asarray(values, dtype=float).T)
+
+

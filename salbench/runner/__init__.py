@@ -1,0 +1,2 @@
+"""The runner: expands scenario × backend × seed × sweep into cells and runs each in its
+own process."""

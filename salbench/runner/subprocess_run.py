@@ -1,0 +1,72 @@
+"""Run one cell in a child process, with a time limit, and turn whatever happened into a
+result record: ok, failed (raised, or died by a signal), diverged, or timeout."""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+from salbench.runner.config import Cell
+
+_LIVE: set[int] = set()  # process groups of running children, for kill_all()
+
+
+def kill_all() -> None:
+    """Kill every running child (Ctrl-C in the parent); their threads then return."""
+    for pgid in list(_LIVE):
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(pgid, signal.SIGKILL)
+
+
+def _signal_name(code: int) -> str:
+    try:
+        return signal.Signals(-code).name
+    except ValueError:
+        return f"signal {-code}"
+
+
+def run_in_child(cell: Cell) -> dict[str, Any]:
+    """Blocking; safe to call from several threads at once."""
+    started = time.time()
+    with tempfile.TemporaryDirectory(prefix="salbench-run-") as tmp:
+        job, result, log = Path(tmp, "job.json"), Path(tmp, "result.json"), Path(tmp, "log.txt")
+        job.write_text(json.dumps(cell.to_json()))
+        with log.open("wb") as log_fh:
+            # own session: a timeout kills the child and anything it started
+            proc = subprocess.Popen(
+                [sys.executable, "-m", "salbench.runner.child", str(job), str(result)],
+                stdout=log_fh, stderr=subprocess.STDOUT, start_new_session=True,
+            )
+            _LIVE.add(proc.pid)
+            try:
+                proc.wait(timeout=cell.timeout_s)
+                timed_out = False
+            except subprocess.TimeoutExpired:
+                timed_out = True
+                os.killpg(proc.pid, signal.SIGKILL)
+                proc.wait()
+            finally:
+                _LIVE.discard(proc.pid)
+        if result.is_file():
+            out = json.loads(result.read_text())
+        else:
+            tail = log.read_text(errors="replace").strip().splitlines()[-5:]
+            if timed_out:
+                status, error = "timeout", f"killed after the {cell.timeout_s:g} s time limit"
+            elif proc.returncode < 0:
+                status, error = "failed", f"child died by {_signal_name(proc.returncode)}"
+            else:
+                status, error = "failed", f"child exited with code {proc.returncode}"
+            out = {"status": status, "error": error, "notes": {"log_tail": tail},
+                   "wall_s": round(time.time() - started, 3)}
+    out["started_at"] = started
+    out["finished_at"] = time.time()
+    return out
