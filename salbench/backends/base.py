@@ -59,6 +59,18 @@ class Backend(ABC):
         not import the simulator)."""
         return missing_module(cls.requires)
 
+    @classmethod
+    def prepare(cls, settings: dict[str, Any]) -> str:
+        """One-off work before the first run (compiling simulator extensions); returns what
+        was done, in a few words. Called by `salbench prepare`."""
+        return "nothing to prepare"
+
+    @classmethod
+    def preflight(cls, settings: dict[str, Any], units: int, fan_in: int) -> str | None:
+        """None if a network of `units` with at most `fan_in` inputs per unit fits this
+        backend, otherwise one line naming the limit and the fix (checked before any run)."""
+        return None
+
     @abstractmethod
     def setup(self, seed: int) -> None:
         """Import and initialise the simulator with `seed` (timed as 'import')."""

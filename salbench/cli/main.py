@@ -13,7 +13,7 @@ from typing import NoReturn
 
 from salbench.cli.common import EXIT_USAGE, UsageError
 
-COMMAND_MODULES = ("listing", "running", "showing", "reporting")
+COMMAND_MODULES = ("listing", "running", "showing", "reporting", "comparing", "preparing")
 
 
 class _Parser(argparse.ArgumentParser):

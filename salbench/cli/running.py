@@ -20,7 +20,13 @@ def add_parser(sub: Any) -> None:
     p.add_argument("--set", action="append", default=[], metavar="KEY=VALUE", dest="overrides",
                    help="override a parameter; sweep.KEY=a,b,c runs one cell per value")
     p.add_argument("--store", default=DEFAULT_STORE, help=f"SQLite store ({DEFAULT_STORE})")
-    p.add_argument("--jobs", type=int, default=1, help="runs in parallel (default 1)")
+    p.add_argument("--jobs", type=int, default=1,
+                   help="runs in parallel on this machine, each in its own process (default 1)")
+    p.add_argument("--executor", choices=("local", "dask"), default="local",
+                   help="where runs happen: child processes here (local, default) or the "
+                        "workers of a Dask cluster (dask; needs --scheduler)")
+    p.add_argument("--scheduler", metavar="ADDRESS",
+                   help="Dask scheduler address for --executor dask, e.g. tcp://head:8786")
     p.add_argument("--timeout", type=float, help="time limit per run in seconds")
     p.add_argument("--resume", action="store_true",
                    help="skip cells already stored ok; re-run failed ones")
@@ -35,11 +41,29 @@ def main(args: argparse.Namespace) -> int:
 
     if args.jobs < 1:
         raise UsageError(f"--jobs must be at least 1 (got {args.jobs})")
+    if args.executor == "dask" and not args.scheduler:
+        raise UsageError("--executor dask needs --scheduler ADDRESS (the address "
+                         "dask-scheduler prints, e.g. tcp://head-node:8786)")
+    if args.scheduler and args.executor != "dask":
+        raise UsageError("--scheduler is only used with --executor dask")
+    if args.executor == "dask" and args.jobs != 1:
+        raise UsageError("--jobs applies to --executor local; a Dask cluster runs as many "
+                         "cells at once as its workers have threads")
     cells = expand_cells(args.scenarios, args.backend, args.seeds, args.profile,
                          args.overrides, args.timeout)
+    executor = None
+    if args.executor == "dask":
+        from salbench.runner.executors import DaskExecutor
+
+        try:
+            executor = DaskExecutor(args.scheduler)
+        except (OSError, TimeoutError, RuntimeError) as err:
+            raise UsageError(f"cannot reach the Dask scheduler at {args.scheduler}: {err}; "
+                             "is dask-scheduler running there?") from None
     store = Store(args.store)
     try:
-        counts = run_sweep(cells, store, jobs=args.jobs, resume=args.resume)
+        counts = run_sweep(cells, store, jobs=args.jobs, resume=args.resume,
+                           executor=executor)
     except KeyboardInterrupt:
         return 130
     finally:

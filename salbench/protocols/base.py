@@ -76,3 +76,8 @@ class ScenarioProtocol(ABC):
     def biological_time_ms(self) -> float:
         """Total simulated biological time, for real-time factors."""
         return math.nan
+
+    def planned_network(self) -> tuple[int, int] | None:
+        """(units, largest fan-in) of the largest network this run will build, so backends
+        with hard limits (hardware) can refuse a cell before anything runs; None if unknown."""
+        return None

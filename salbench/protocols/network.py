@@ -54,3 +54,16 @@ class SamplingNetwork(Protocol):
 
     def set_biases(self, biases: np.ndarray) -> None:
         """Write the abstract biases."""
+
+
+@runtime_checkable
+class CorrelationSensors(Protocol):
+    """A network that measures SAL's pair correlations itself (e.g. on-chip sensors).
+
+    Protocols use it instead of the exact spike-train rule when the rule asks for what the
+    sensors measure: exponential window with tau = tau_ref, nearest-neighbour pairing.
+    """
+
+    def read_correlations(self) -> tuple[np.ndarray, np.ndarray]:
+        """(causal, acausal), each [post, pre], accumulated since the last read, in the units
+        of `salbench.rules.pairing.causal_correlation` (sum of K over pairs); then reset."""

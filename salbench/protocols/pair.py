@@ -20,6 +20,7 @@ from salbench.protocols.base import (
     check_finite,
 )
 from salbench.protocols.fitting import exponential_decay_time
+from salbench.protocols.learning import sal_step, write_weights
 from salbench.protocols.network import NetworkSpec
 from salbench.rules.sal import SALRule
 
@@ -55,6 +56,9 @@ class PairProtocol(ScenarioProtocol):
     def biological_time_ms(self) -> float:
         return self.params.epochs * self.params.epoch_ms
 
+    def planned_network(self) -> tuple[int, int]:
+        return 2, 1
+
     def run(self, backend: NetworkFactory) -> RunResult:
         p = self.params
         weights = np.array([[0.0, p.w12], [p.w21, 0.0]])
@@ -74,10 +78,10 @@ class PairProtocol(ScenarioProtocol):
         for epoch in range(1, p.epochs + 1):
             spikes = net.run(p.epoch_ms)
             with self.timer.phase("learn"):
-                weights = np.maximum(weights + rule.update(spikes, p.epoch_ms), 0.0)
+                weights = np.maximum(weights + sal_step(net, spikes, rule, p.epoch_ms), 0.0)
                 check_finite(weights)
             with self.timer.phase("write"):
-                net.set_weights(weights)
+                weights = write_weights(net, weights)
             rate = sum(len(s) for s in spikes) / (2 * p.epoch_ms / 1000.0)
             self._record(result, epoch * p.epoch_ms, weights, rate)
         self._finish(result)

@@ -11,8 +11,20 @@ from types import ModuleType
 import numpy as np
 
 from salbench.protocols.network import NetworkSpec
-from salbench.realisation.units import LIFUnitParams, v_rest_for
+from salbench.realisation.units import LIFUnitParams, LinearTranslation
 from salbench.timing import PhaseTimer
+
+
+def translation_for(sim: ModuleType, unit: LIFUnitParams, tau_ref_ms: float,
+                    timestep_ms: float):
+    """The translation of abstract units the unit settings ask for (calibrated: from the
+    on-disk cache, measured first if missing or stale)."""
+    if unit.translation == "linear":
+        return LinearTranslation(unit)
+    from salbench.realisation.calibration import CalibratedTranslation, get_calibration
+
+    module = getattr(sim, "__name__", str(sim))
+    return CalibratedTranslation(get_calibration(module, unit, tau_ref_ms, timestep_ms), unit)
 
 
 class PyNNSamplingNetwork:
@@ -34,6 +46,7 @@ class PyNNSamplingNetwork:
         self.spec = spec
         self.timer = timer
         self.unit = LIFUnitParams(**spec.unit)
+        self.translation = translation_for(sim, self.unit, spec.tau_ref_ms, timestep_ms)
         self.delay_ms = timestep_ms  # pinned: the shortest delay every simulator accepts
         self._t = 0.0
         n = spec.n_units
@@ -44,12 +57,12 @@ class PyNNSamplingNetwork:
             sim.IF_cond_exp(
                 cm=u.cm, tau_m=u.tau_m, e_rev_E=u.e_rev_E, e_rev_I=u.e_rev_I,
                 v_thresh=u.v_thresh, v_reset=u.v_reset, tau_refrac=tau,
-                tau_syn_E=tau, tau_syn_I=tau, v_rest=u.v_rest_mV,
+                tau_syn_E=tau, tau_syn_I=tau, v_rest=u.v_thresh,
             ),
             label="sampling units",
         )
         self.set_biases(spec.biases)
-        self.cells.initialize(v=u.v_rest_mV)
+        self.cells.initialize(v=u.v_thresh)
         one_to_one = [(i, i, u.bg_weight_uS, self.delay_ms) for i in range(n)]
         self.background = []
         for receptor in ("excitatory", "inhibitory"):
@@ -87,18 +100,17 @@ class PyNNSamplingNetwork:
     def set_weights(self, weights: np.ndarray) -> None:
         w = np.where(self.spec.mask, weights, 0.0)
         self._weights = w.copy()
-        scale = self.unit.weight_uS
-        for receptor, values in (("excitatory", np.maximum(w, 0.0)),
-                                 ("inhibitory", np.maximum(-w, 0.0))):
-            self.write_weights(self.recurrent[receptor], values * scale)
+        exc, inh = self.translation.conductances(w)
+        self.write_weights(self.recurrent["excitatory"], exc)
+        self.write_weights(self.recurrent["inhibitory"], inh)
 
     def get_weights(self) -> np.ndarray:
         exc = self.read_weights(self.recurrent["excitatory"])
         inh = self.read_weights(self.recurrent["inhibitory"])
-        return (exc - inh) / self.unit.weight_uS
+        return self.translation.weights(exc, inh)
 
     def set_biases(self, biases: np.ndarray) -> None:
-        self.cells.set(v_rest=v_rest_for(np.asarray(biases, dtype=float), self.unit))
+        self.cells.set(v_rest=self.translation.v_rest(np.asarray(biases, dtype=float)))
 
     # -- I/O paths; backend adapters override these with faster native ones ------------
     def read_spikes(self) -> list[np.ndarray]:

@@ -20,8 +20,13 @@ def sal_update(
     a_causal: ArrayLike = 1.0,
     a_acausal: ArrayLike = 1.0,
     mask: np.ndarray | None = None,
+    acausal: np.ndarray | None = None,
 ) -> np.ndarray:
     """Weight change dW[post, pre] of one epoch from the causal correlation C of its spikes.
+
+    ``acausal`` is the acausal correlation A[post, pre]; from exact spike trains it is C.T
+    (the default). Hardware correlation sensors measure both lobes separately, with their
+    own mismatch, and pass it explicitly.
 
     dW = eta * (tau / duration) * (-a_causal * C + a_acausal * C.T): the causal lobe (pre j
     before post i, C[i, j]) depresses w_ij, the acausal lobe (post i before pre j, C[j, i])
@@ -33,7 +38,8 @@ def sal_update(
         raise ValueError("C must be square")
     scale = eta * (tau / duration)
     # each term rounds identically for (i, j) and (j, i), so equal amplitudes give dW = -dW.T
-    dW = scale * (-np.asarray(a_causal) * C + np.asarray(a_acausal) * C.T)
+    A = C.T if acausal is None else np.asarray(acausal, dtype=np.float64)
+    dW = scale * (-np.asarray(a_causal) * C + np.asarray(a_acausal) * A)
     if mask is not None:
         dW = np.where(np.asarray(mask, dtype=bool), dW, 0.0)
     np.fill_diagonal(dW, 0.0)

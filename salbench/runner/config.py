@@ -295,6 +295,8 @@ def validate_params(source: ScenarioSource, params: dict[str, Any]) -> dict[str,
         model = cls.Params(**params)
     except ValidationError as err:
         raise ConfigError(_validation_message(err, f"scenario '{source.name}'")) from None
+    except ValueError as err:  # a model validator's own message
+        raise ConfigError(f"scenario '{source.name}': {err}") from None
     unit = params.get("unit")
     if unit:
         from salbench.realisation.units import LIFUnitParams
@@ -309,6 +311,19 @@ def validate_params(source: ScenarioSource, params: dict[str, Any]) -> dict[str,
             raise ConfigError(f"parameter '{key}' of scenario '{source.name}' is {value}; "
                               "give a finite number")
     return values
+
+
+def _preflight(source: ScenarioSource, params: dict[str, Any],
+               backends: list[BackendSource]) -> None:
+    """Refuse cells whose network cannot fit a backend (hardware limits) before any run."""
+    cls, _ = _protocol_class(source.protocol, source.name)
+    planned = cls(cls.Params(**params), seed=0).planned_network()
+    if planned is None:
+        return
+    for b in backends:
+        problem = backend_class(b).preflight(b.settings, *planned)
+        if problem:
+            raise ConfigError(f"scenario '{source.name}' on backend '{b.name}': {problem}")
 
 
 def expand_cells(
@@ -364,6 +379,7 @@ def expand_cells(
             for key, value in point.items():
                 _set_nested(params, key.split("."), value)
             params = validate_params(source, params)
+            _preflight(source, params, backend_list)
             for b in backend_list:
                 for seed in range(seeds):
                     cells.append(Cell(

@@ -10,6 +10,7 @@ import signal
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from pathlib import Path
 from typing import Any
@@ -17,10 +18,13 @@ from typing import Any
 from salbench.runner.config import Cell
 
 _LIVE: set[int] = set()  # process groups of running children, for kill_all()
+# set by kill_all: a thread that was just starting its child when Ctrl-C came kills it too
+STOPPING = threading.Event()
 
 
 def kill_all() -> None:
     """Kill every running child (Ctrl-C in the parent); their threads then return."""
+    STOPPING.set()
     for pgid in list(_LIVE):
         with contextlib.suppress(ProcessLookupError):
             os.killpg(pgid, signal.SIGKILL)
@@ -33,8 +37,26 @@ def _signal_name(code: int) -> str:
         return f"signal {-code}"
 
 
-def run_in_child(cell: Cell) -> dict[str, Any]:
-    """Blocking; safe to call from several threads at once."""
+#: thread-pool sizes of the numeric libraries a child may use (BLAS, OpenMP, numba)
+THREAD_VARS = ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS",
+               "NUMBA_NUM_THREADS")
+
+
+def child_env(threads: int | None) -> dict[str, str] | None:
+    """The child's environment: with `threads`, each numeric library's pool is capped at it
+    (parallel children would otherwise each start one thread per core and oversubscribe
+    the machine); settings the user made win."""
+    if threads is None:
+        return None
+    env = dict(os.environ)
+    for var in THREAD_VARS:
+        env.setdefault(var, str(threads))
+    return env
+
+
+def run_in_child(cell: Cell, threads: int | None = None) -> dict[str, Any]:
+    """Blocking; safe to call from several threads at once. `threads` caps each numeric
+    library's thread pool in the child (set when several children share the machine)."""
     started = time.time()
     with tempfile.TemporaryDirectory(prefix="salbench-run-") as tmp:
         job, result, log = Path(tmp, "job.json"), Path(tmp, "result.json"), Path(tmp, "log.txt")
@@ -44,8 +66,12 @@ def run_in_child(cell: Cell) -> dict[str, Any]:
             proc = subprocess.Popen(
                 [sys.executable, "-m", "salbench.runner.child", str(job), str(result)],
                 stdout=log_fh, stderr=subprocess.STDOUT, start_new_session=True,
+                env=child_env(threads),
             )
             _LIVE.add(proc.pid)
+            if STOPPING.is_set():
+                with contextlib.suppress(ProcessLookupError):
+                    os.killpg(proc.pid, signal.SIGKILL)
             try:
                 proc.wait(timeout=cell.timeout_s)
                 timed_out = False

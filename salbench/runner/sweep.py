@@ -1,21 +1,27 @@
-"""Run many cells: in parallel processes, with progress, storing each finished run at once.
+"""Run many cells: in parallel processes or on a Dask cluster (`executors`), with progress,
+storing each finished run at once.
 
 Only this (parent) process writes to the store, one transaction per run, so a crash of any
-run never loses the others, and Ctrl-C leaves every finished run stored.
+run never loses the others, and Ctrl-C leaves every finished run stored and nothing
+half-written: a run is either one committed row or absent, and `--resume` runs the absent
+ones.
 """
 
 from __future__ import annotations
 
+import signal
+import threading
 from collections import Counter
-from collections.abc import Callable
-from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from typing import Any
 
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
 from salbench.runner.config import Cell
-from salbench.runner.subprocess_run import kill_all, run_in_child
+from salbench.runner.executors import CellExecutor, LocalExecutor
+from salbench.runner.subprocess_run import run_in_child
 from salbench.store import RunRecord, Store
 
 Executor = Callable[[Cell], dict[str, Any]]
@@ -41,6 +47,23 @@ def _describe(cell: Cell) -> str:
     return f"{cell.scenario} · {cell.backend} · seed {cell.seed}" + (f" · {sweep}" if sweep else "")
 
 
+@contextmanager
+def _interrupt_deferred() -> Iterator[None]:
+    """Hold Ctrl-C back until the block is done (in the main thread; elsewhere Python
+    delivers no signals anyway)."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    caught: list[int] = []
+    previous = signal.signal(signal.SIGINT, lambda signum, frame: caught.append(signum))
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, previous)
+        if caught:
+            raise KeyboardInterrupt
+
+
 def run_sweep(
     cells: list[Cell],
     store: Store,
@@ -48,9 +71,16 @@ def run_sweep(
     resume: bool = False,
     console: Console | None = None,
     execute: Executor = run_in_child,
+    executor: CellExecutor | None = None,
 ) -> Counter[str]:
-    """Run the cells and return how many ended with each status (skipped ones as 'skipped')."""
+    """Run the cells and return how many ended with each status (skipped ones as 'skipped').
+
+    `executor` decides where cells run (default: `jobs` child processes here, each running
+    `execute`). With `resume`, cells whose latest stored run is ok or diverged are skipped,
+    and a re-run of a failed cell replaces its stored run in the same transaction.
+    """
     console = console or Console(stderr=True)
+    executor = executor or LocalExecutor(jobs, execute)
     counts: Counter[str] = Counter()
     stored = store.cell_status() if resume else {}
     todo = []
@@ -59,33 +89,43 @@ def run_sweep(
             counts["skipped"] += 1
         else:
             todo.append(cell)
+    if counts["skipped"]:
+        console.print(f"resuming: {counts['skipped']} of {len(cells)} cells already stored")
     progress = Progress(TextColumn("[bold]{task.description}"), BarColumn(),
                         MofNCompleteColumn(), TimeElapsedColumn(), console=console,
                         transient=False)
-    with progress, ThreadPoolExecutor(max_workers=max(1, jobs)) as pool:
-        task = progress.add_task("salbench run", total=len(todo))
-        pending: dict[Future, Cell] = {pool.submit(execute, cell): cell for cell in todo}
+    with progress:
+        task = progress.add_task(f"salbench run ({executor.where})", total=len(todo))
+
+        stored_now: set[int] = set()  # id() of the cells stored by this sweep
+
+        def finish(cell: Cell, out: dict[str, Any]) -> None:
+            if id(cell) in stored_now:  # cancel() may hand back the one being stored
+                return
+            record = to_record(cell, out)
+            with _interrupt_deferred():  # stored and marked as stored, or neither
+                store.add(record, replace_cell=cell.key in stored)
+                stored_now.add(id(cell))
+            counts[record.status] += 1
+            colour = {"ok": "green", "diverged": "yellow"}.get(record.status, "red")
+            line = f"[{colour}]{record.status:8}[/] {_describe(cell)}"
+            line += f"  {record.wall_s or 0:.1f} s"
+            if record.error:
+                line += f"  ({record.error.splitlines()[0][:120]})"
+            progress.console.print(line, highlight=False)
+            progress.advance(task)
+
         try:
-            while pending:
-                done, _ = wait(pending, return_when=FIRST_COMPLETED)
-                for future in done:
-                    cell = pending.pop(future)
-                    out = future.result()
-                    record = to_record(cell, out)
-                    store.add(record, replace_cell=cell.key in stored)
-                    counts[record.status] += 1
-                    colour = {"ok": "green", "diverged": "yellow"}.get(record.status, "red")
-                    line = f"[{colour}]{record.status:8}[/] {_describe(cell)}"
-                    line += f"  {record.wall_s or 0:.1f} s"
-                    if record.error:
-                        line += f"  ({record.error.splitlines()[0][:120]})"
-                    progress.console.print(line, highlight=False)
-                    progress.advance(task)
+            for cell, out in executor.run(todo):
+                finish(cell, out)
         except KeyboardInterrupt:
-            for future in pending:
-                future.cancel()
-            kill_all()  # the interrupted runs are not stored: --resume runs them again
+            # runs that had finished are stored; the interrupted ones are not (--resume
+            # runs them again)
+            for cell, out in executor.cancel():
+                finish(cell, out)
             progress.console.print("[red]interrupted[/]: finished runs are stored; "
                                    "continue with --resume")
             raise
+        finally:
+            executor.close()
     return counts

@@ -19,7 +19,13 @@ __all__ = [
     "load_profile",
     "profile_path",
     "IDEAL_OVERRIDES",
+    "ADAPTER_KEYS",
 ]
+
+
+#: keys of a profile's [settings] read by salbench's adapter (salbench.backends.bss2), not by
+#: the hardware model; load_profile skips them so one TOML serves both
+ADAPTER_KEYS = frozenset({"profile", "timestep_ms", "unit", "vary_chip"})
 
 
 class HardwareLimitError(ValueError):
@@ -42,6 +48,10 @@ class HardwareConfig:
     weight_lsb_uS: float = 0.0005         # conductance of one weight step (IF_cond_exp)
     weight_lsb_nA: float = 0.02           # current of one weight step (IF_curr_exp)
     quantise_weights: bool = True         # round PyNN weights to the integer grid
+    # how the plasticity processor rounds the weights it writes (Projection.set_weight_matrix):
+    # "nearest", or "stochastic" (up with probability = the fraction, so updates smaller than
+    # one step survive on average); static PyNN weights are always rounded to nearest
+    processor_rounding: str = "nearest"
     synapse_gain_spread: float = 0.05     # relative std of the frozen per-synapse gain
     # --- neuron fixed-pattern noise (frozen per neuron circuit, residual after calibration) --
     fpn_v_rest_mV: float = 0.6            # absolute std
@@ -113,6 +123,9 @@ class HardwareConfig:
             value = getattr(self, name)
             if not low <= value <= high:
                 raise ValueError(f"bss2: setting {name} must be in [{low}, {high}], got {value}")
+        if self.processor_rounding not in ("nearest", "stochastic"):
+            raise ValueError("bss2: setting processor_rounding must be 'nearest' or "
+                             f"'stochastic', got {self.processor_rounding!r}")
         if isinstance(self.sensor_tau_ms, str):
             if self.sensor_tau_ms != "tau_refrac":
                 raise ValueError("bss2: setting sensor_tau_ms must be a number (ms) or "
@@ -232,4 +245,5 @@ def load_profile(name: str = "bss2", **overrides: Any) -> HardwareConfig:
     backend = data.get("backend", {})
     if backend.get("adapter", "bss2") != "bss2":
         raise ValueError(f"bss2: profile {path} is for adapter {backend.get('adapter')!r}")
-    return HardwareConfig.from_settings(data.get("settings", {}), **overrides)
+    settings = {k: v for k, v in data.get("settings", {}).items() if k not in ADAPTER_KEYS}
+    return HardwareConfig.from_settings(settings, **overrides)

@@ -196,6 +196,34 @@ class Projection(common.Projection):
     def _set_initial_value_array(self, variable, initial_value):
         raise NotImplementedError("bss2: static synapses have no state variables to initialize")
 
+    # --------------------------------------------------------- fast matrix access (host) --
+    def set_weight_matrix(self, values) -> None:
+        """Write PyNN weights given as an (n_post, n_pre) array in one call (entries without
+        a synapse are ignored); the same checks as ``set(weight=...)``, rounded the way the
+        plasticity processor rounds (setting ``processor_rounding``)."""
+        values = np.asarray(values, dtype=float)
+        if values.shape != (self.post.size, self.pre.size):
+            raise ValueError(f"bss2: set_weight_matrix expects shape (n_post, n_pre) = "
+                             f"{(self.post.size, self.pre.size)}, got {values.shape}")
+        chosen = values[self._post_idx, self._pre_idx]
+        cfg = self._config
+        if cfg.quantise_weights and cfg.processor_rounding == "stochastic":
+            lsb = cfg.weight_lsb(self._conductance)
+            steps = np.abs(chosen) / lsb
+            low = np.floor(steps)
+            up = simulator.state.round_rng.random(steps.shape) < steps - low
+            chosen = np.sign(chosen) * (low + up) * lsb
+        self._set_weight_values(chosen)
+        simulator.state.mark_weights_dirty()
+        simulator.state.count_update()
+
+    def get_weight_matrix(self) -> np.ndarray:
+        """The weights as the chip holds them, (n_post, n_pre), 0 where no synapse exists
+        (summed over multiple synapses of a pair)."""
+        out = np.zeros((self.post.size, self.pre.size))
+        np.add.at(out, (self._post_idx, self._pre_idx), self._weight_values())
+        return out
+
     # ------------------------------------------------------------ the plasticity processor --
     def get_integer_weights(self) -> np.ndarray:
         """Integer weights (0..63) as an (n_post, n_pre) array; -1 where no synapse exists."""

@@ -87,6 +87,7 @@ class State(common.control.BaseState):
         self.n_runs = 0
         self.n_updates = 0
         self.read_rng = np.random.default_rng([self.rng_seed, 7])
+        self.round_rng = np.random.default_rng([self.rng_seed, 11])   # stochastic rounding
         self._structure_dirty = True
         self._weights_dirty = False
         self._arrays = None

@@ -1,0 +1,224 @@
+"""The BrainScaleS-2-style emulation (salbench.simulators.bss2) as a salbench backend.
+
+The network is the generic PyNN realisation, with the chip's own paths where it has them:
+SAL reads the per-synapse correlation sensors through the ADC (`read_correlations`), weights
+are written as 6-bit integers and read back rounded (`quantises_weights`), spikes and
+weights move as whole matrices. A profile's `[settings]` mixes the hardware model's numbers
+(see salbench/simulators/bss2/hardware.py) with the adapter's own keys:
+
+    profile = "bss2"          # name recorded in provenance
+    timestep_ms = 0.1         # emulator grid
+    vary_chip = false         # true: every seed is a different chip (frozen mismatch drawn
+                              # from the seed) instead of the profile's one chip_seed
+    [settings.unit]           # LIF realisation defaults for this hardware; a scenario's own
+    v_reset = -53.0           # params.unit values win
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import importlib
+from typing import Any, ClassVar
+
+import numpy as np
+
+from salbench.backends.base import missing_module, simulator_seed
+from salbench.backends.pynn import PyNNBackend, _version
+from salbench.protocols.network import NetworkSpec
+from salbench.realisation.network import PyNNSamplingNetwork
+
+#: adapter keys of a profile's [settings] (the hardware model ignores them, see hardware.py)
+ADAPTER_KEYS = ("profile", "timestep_ms", "unit", "vary_chip")
+#: the hardware model's defaults for the size limits, used by the cheap preflight only
+#: (importing the emulator costs seconds); the shipped profiles set both explicitly
+_DEFAULT_LIMITS = {"max_neurons": 512, "max_fan_in": 256}
+#: synapse rows per sampling unit besides the recurrent ones: its private excitatory and
+#: inhibitory on-chip Poisson background source (one row each; the emulator counts them)
+BACKGROUND_ROWS = 2
+
+
+def hardware_settings(settings: dict[str, Any]) -> dict[str, Any]:
+    """The part of a profile's settings that configures the emulated chip."""
+    return {k: v for k, v in settings.items() if k not in ADAPTER_KEYS}
+
+
+def rows_per_unit(fan_in: int) -> int:
+    """Synapse rows a sampling unit with `fan_in` recurrent inputs occupies: every input
+    is realised in an excitatory and an inhibitory row group (the sign is fixed per row),
+    plus the background rows."""
+    return 2 * fan_in + BACKGROUND_ROWS
+
+
+class Bss2SamplingNetwork(PyNNSamplingNetwork):
+    """A sampling network on the emulated chip, learning through its sensors."""
+
+    #: write_weights() must continue from the rounded weights the chip holds
+    quantises_weights: ClassVar[bool] = True
+
+    def __init__(self, sim, spec: NetworkSpec, *args: Any, **kwargs: Any) -> None:
+        super().__init__(sim, spec, *args, **kwargs)
+        self._first_node = int(np.asarray(self.cells.all_cells, dtype=np.int64)[0])
+
+    # -- sensors -------------------------------------------------------------------------
+    def read_correlations(self) -> tuple[np.ndarray, np.ndarray]:
+        """(causal, acausal) [post, pre] since the last read, in units of the exact
+        nearest-neighbour sum of exp(-dt/tau_ref); NaN where no synapse exists.
+
+        Every abstract synapse is two chip synapses (excitatory and inhibitory row) that see
+        the same spikes through sensors with their own mismatch and ADC noise; the plasticity
+        processor reads both and averages, as the chip's software would, which halves the
+        variance of the independent read noise.
+        """
+        with self.timer.phase("readout"):
+            exc = self.recurrent["excitatory"].read_correlations()
+            inh = self.recurrent["inhibitory"].read_correlations()
+        return 0.5 * (exc[0] + inh[0]), 0.5 * (exc[1] + inh[1])
+
+    # -- weights -------------------------------------------------------------------------
+    def set_weights(self, weights: np.ndarray) -> None:
+        try:
+            super().set_weights(weights)
+        except self.sim.HardwareLimitError as err:
+            raise self.sim.HardwareLimitError(self._range_message(weights, err)) from None
+
+    def _range_message(self, weights: np.ndarray, err: Exception) -> str:
+        """Restate a weight-range error in the protocol's abstract units."""
+        if "bit range" not in str(err):
+            return str(err)
+        config = self.sim.simulator.state.config
+        w = np.where(self.spec.mask, np.abs(weights), 0.0)
+        post, pre = np.unravel_index(int(np.argmax(w)), w.shape)
+        top = config.max_weight_code * config.weight_lsb_uS
+        return (f"bss2: weight {w[post, pre]:.4g} (abstract, synapse {pre} -> {post}) exceeds "
+                f"the chip's {config.weight_bits}-bit range: max {config.max_weight_code} x "
+                f"weight_lsb_uS={config.weight_lsb_uS:g} = {top:g} uS = "
+                f"{top / self.unit.weight_uS:.4g} abstract units at unit.weight_uS="
+                f"{self.unit.weight_uS:g}; lower the weights (or eta) or raise weight_lsb_uS")
+
+    def write_weights(self, projection, values_uS: np.ndarray) -> None:
+        projection.set_weight_matrix(values_uS)
+
+    def read_weights(self, projection) -> np.ndarray:
+        return projection.get_weight_matrix()
+
+    # -- spikes --------------------------------------------------------------------------
+    def read_spikes(self) -> list[np.ndarray]:
+        # the emulator's merged (node, step) record: no neo objects per epoch
+        state = self.sim.simulator.state
+        nodes, steps = state.recorded_spikes()
+        index = nodes - self._first_node
+        keep = (index >= 0) & (index < self.spec.n_units)
+        index, times = index[keep], steps[keep] * state.dt
+        state._clear_recordings()  # only the sampling units record on this chip
+        order = np.lexsort((times, index))
+        index, times = index[order], times[order]
+        bounds = np.searchsorted(index, np.arange(self.spec.n_units + 1))
+        return [times[bounds[i]:bounds[i + 1]] for i in range(self.spec.n_units)]
+
+
+class Bss2Backend(PyNNBackend):
+    name = "bss2"
+    description = "BrainScaleS-2-style analog hardware emulation (salbench.simulators.bss2)"
+    requires = ("pyNN", "numba")
+    pynn_module = "salbench.simulators.bss2"
+    simulator_dists = ("numba",)
+    network_class = Bss2SamplingNetwork
+
+    @classmethod
+    def unavailable_reason(cls, settings: dict[str, Any] | None = None) -> str | None:
+        return missing_module(cls.requires)  # the emulator ships with salbench
+
+    @classmethod
+    def preflight(cls, settings: dict[str, Any], units: int, fan_in: int) -> str | None:
+        max_neurons = int(settings.get("max_neurons", _DEFAULT_LIMITS["max_neurons"]))
+        max_fan_in = int(settings.get("max_fan_in", _DEFAULT_LIMITS["max_fan_in"]))
+        if units > max_neurons:
+            return (f"{units} sampling units exceed the bss2 chip limit max_neurons="
+                    f"{max_neurons} (background Poisson sources are on-chip sources and do "
+                    "not count); use a smaller network")
+        rows = rows_per_unit(fan_in)
+        if rows > max_fan_in:
+            return (f"a unit with {fan_in} inputs needs {rows} synapse rows (2 x {fan_in} "
+                    f"excitatory+inhibitory + {BACKGROUND_ROWS} background), more than the "
+                    f"bss2 fan-in limit max_fan_in={max_fan_in}; at most "
+                    f"{(max_fan_in - BACKGROUND_ROWS) // 2} inputs per unit")
+        return None
+
+    def __init__(self, settings: dict[str, Any] | None = None, timer=None) -> None:
+        super().__init__(settings, timer)
+        self._banked = {"hardware_time_s": 0.0, "wall_time_s": 0.0, "n_runs": 0,
+                        "n_updates": 0}
+        self._live = False  # the emulator's state holds a network not yet banked
+
+    @property
+    def module_name(self) -> str:
+        return self.pynn_module  # type: ignore[return-value]
+
+    @property
+    def profile_name(self) -> str:
+        return str(self.settings.get("profile", "bss2"))
+
+    def setup(self, seed: int) -> None:
+        with self.timer.phase("import"):
+            self.sim = importlib.import_module(self.module_name)
+        with self.timer.phase("build"):
+            self._bank()
+            self._sim_seed = simulator_seed(seed)
+            chip = None
+            if self.settings.get("vary_chip", False):
+                chip = simulator_seed(seed, "chip")
+            self.sim.setup(timestep=self.timestep_ms, min_delay="auto",
+                           settings=hardware_settings(self.settings),
+                           rng_seed=self._sim_seed, chip_seed=chip)
+            self._live = True
+
+    def build(self, spec: NetworkSpec) -> PyNNSamplingNetwork:
+        # the profile's LIF defaults for this hardware, under the scenario's explicit values
+        unit = {**dict(self.settings.get("unit", {})), **dict(spec.unit)}
+        return super().build(dataclasses.replace(spec, unit=unit))
+
+    def _bank(self) -> None:
+        """Keep the counters of the network about to be discarded (setup clears them)."""
+        if self._live:
+            state = self.sim.simulator.state
+            for key in self._banked:
+                self._banked[key] += getattr(state, key)
+            self._live = False
+
+    def counters(self) -> dict[str, float]:
+        """Hardware time, emulator wall time, runs and host accesses of every network built
+        so far by this backend (protocols may rebuild)."""
+        out = dict(self._banked)
+        if self._live:
+            state = self.sim.simulator.state
+            for key in out:
+                out[key] += getattr(state, key)
+        return out
+
+    def end(self) -> None:
+        if getattr(self, "sim", None) is not None:
+            self._bank()
+            self.sim.end()
+
+    def versions(self) -> dict[str, str]:
+        return {"PyNN": _version("PyNN"), "numba": _version("numba"),
+                "salbench (bss2 emulator)": _version("salbench")}
+
+    def extra_provenance(self) -> dict[str, Any]:
+        config = self.sim.simulator.state.config if getattr(self, "sim", None) else None
+        counters = self.counters()
+        return {
+            "pynn_module": self.module_name,
+            "profile": self.profile_name,
+            "simulator_seed": getattr(self, "_sim_seed", None),
+            "chip_seed": config.chip_seed if config else None,
+            "timestep_ms": self.timestep_ms,
+            "delay_ms": self.timestep_ms,
+            "delay_semantics": "no synaptic delay: a spike acts from the next time step",
+            "hardware_time_s": round(counters["hardware_time_s"], 6),
+            "emulator_wall_time_s": round(counters["wall_time_s"], 6),
+            "hardware_runs": counters["n_runs"],
+            "hardware_updates": counters["n_updates"],
+            "hardware": config.as_dict() if config else None,
+            "unit_defaults": dict(self.settings.get("unit", {})),
+        }

@@ -1,0 +1,37 @@
+"""The learning step every protocol shares: SAL from the spikes (or from the network's own
+correlation sensors, where it has them), and weight writes that keep what was realised."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+
+from salbench.protocols.network import CorrelationSensors, SamplingNetwork
+from salbench.rules.sal import SALRule, sal_update
+
+
+def sensors_apply(net: SamplingNetwork, rule: SALRule) -> bool:
+    """True when `net` measures exactly what `rule` needs with its own sensors."""
+    return (isinstance(net, CorrelationSensors) and rule.pairing == "nearest"
+            and rule.window == "exponential")
+
+
+def sal_step(net: SamplingNetwork, spikes: Sequence[np.ndarray], rule: SALRule,
+             duration_ms: float) -> np.ndarray:
+    """SAL's dW[post, pre] for one epoch of `duration_ms`."""
+    if sensors_apply(net, rule):
+        causal, acausal = net.read_correlations()  # type: ignore[attr-defined]
+        return sal_update(np.nan_to_num(causal), acausal=np.nan_to_num(acausal), eta=rule.eta,
+                          tau=rule.tau, duration=duration_ms, a_causal=rule.a_causal,
+                          a_acausal=rule.a_acausal, mask=rule.mask)
+    return rule.update(spikes, duration_ms)
+
+
+def write_weights(net: SamplingNetwork, weights: np.ndarray) -> np.ndarray:
+    """Write `weights` and return what the network holds now: the same array, except on
+    networks that quantise (hardware), whose rounded weights the protocol must continue from."""
+    net.set_weights(weights)
+    if getattr(net, "quantises_weights", False):
+        return net.get_weights()
+    return weights

@@ -1,0 +1,302 @@
+"""Per-backend calibration of LIF sampling units, cached on disk.
+
+Measure the activation function p(z = 1) = rate·tau_ref of unconnected sampling units against
+their rest potential over a sweep, fit a logistic p = 1 / (1 + exp(−(v_rest − v0)/alpha)),
+and derive the translation of abstract units (Petrovici et al. 2016):
+
+- bias b -> v_rest = v0 + alpha·b (the abstract unit fires with logistic(b));
+- weight W -> the conductance whose PSP, averaged over tau_ref, is alpha·W. In the
+  high-conductance state a conductance kernel w·exp(−t/tau_syn) moves the free membrane
+  potential by PSP(t) = w (E_rev − mu) / g_tot · tau_syn / (tau_syn − tau_eff) ·
+  (exp(−t/tau_syn) − exp(−t/tau_eff)), with g_tot the mean total conductance, tau_eff =
+  cm / g_tot and mu the mean free membrane potential at v0 — the rectangular PSP of the
+  abstract model has height W for tau_ref, so the two agree in their effect over tau_ref.
+
+A calibration is identified by the PyNN module, the simulator's version, the neuron and
+background parameters, tau_ref, the time step and the sweep; it is cached as JSON under
+$SALBENCH_CACHE (default ~/.cache/salbench)/calibrations. A missing or stale cache is rebuilt in
+a fresh process (`python -m salbench.realisation.calibration`) so a run's own simulator
+state is never touched.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import importlib
+import json
+import math
+import os
+import subprocess
+import sys
+from collections.abc import Callable
+from dataclasses import asdict, dataclass, field
+from importlib.metadata import PackageNotFoundError, version
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from scipy.optimize import curve_fit
+
+from salbench.realisation.units import LIFUnitParams
+
+#: bumped whenever the measurement or the translation changes: old caches become stale
+CALIBRATION_VERSION = 1
+
+#: which distribution's version identifies each PyNN backend module
+SIMULATOR_DISTS = {"pyNN.nest": "nest-simulator", "pyNN.neuron": "neuron",
+                   "pyNN.brian2": "brian2"}
+
+
+@dataclass(frozen=True)
+class Sweep:
+    """How the activation function is measured: v_rest from v_thresh + lo to v_thresh + hi."""
+
+    lo_mV: float = -5.5
+    hi_mV: float = 3.5
+    points: int = 25
+    duration_ms: float = 20000.0
+    seed: int = 4321
+
+
+@dataclass
+class Calibration:
+    module: str
+    simulator_version: str
+    key: str
+    tau_ref_ms: float
+    timestep_ms: float
+    v0_mV: float
+    alpha_mV: float
+    r2: float
+    mu_mV: float
+    g_tot_uS: float
+    tau_eff_ms: float
+    exc_uS_per_unit: float
+    inh_uS_per_unit: float
+    v_rest_mV: list[float] = field(default_factory=list)
+    p_on: list[float] = field(default_factory=list)
+    wall_s: float = math.nan
+
+    def to_json(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+def cache_dir() -> Path:
+    root = os.environ.get("SALBENCH_CACHE") or Path.home() / ".cache" / "salbench"
+    return Path(root) / "calibrations"
+
+
+def simulator_version(module: str) -> str:
+    """Version string of the simulator stack behind a PyNN backend module."""
+    dists = ["PyNN", SIMULATOR_DISTS.get(module, "salbench")]
+    out = []
+    for dist in dists:
+        try:
+            out.append(f"{dist}=={version(dist)}")
+        except PackageNotFoundError:
+            out.append(f"{dist}==?")
+    return ",".join(out)
+
+
+def calibration_key(module: str, unit: LIFUnitParams, tau_ref_ms: float, timestep_ms: float,
+                    sweep: Sweep = Sweep()) -> str:
+    data = {"v": CALIBRATION_VERSION, "module": module, "sim": simulator_version(module),
+            "unit": unit.neuron_key(), "tau_ref_ms": tau_ref_ms, "timestep_ms": timestep_ms,
+            "sweep": asdict(sweep)}
+    return hashlib.sha256(json.dumps(data, sort_keys=True).encode()).hexdigest()[:16]
+
+
+def cache_path(module: str, key: str) -> Path:
+    return cache_dir() / f"{module.replace('.', '_')}-{key}.json"
+
+
+# -- the physics ---------------------------------------------------------------------------
+def logistic(v: np.ndarray, v0: float, alpha: float) -> np.ndarray:
+    return 1.0 / (1.0 + np.exp(-(np.asarray(v, dtype=float) - v0) / alpha))
+
+
+def fit_logistic(v: np.ndarray, p: np.ndarray) -> tuple[float, float, float]:
+    """(v0, alpha, R²) of the least-squares logistic through the points (v, p)."""
+    v = np.asarray(v, dtype=float)
+    p = np.asarray(p, dtype=float)
+    guess_v0 = float(v[np.argmin(np.abs(p - 0.5))])
+    (v0, alpha), _ = curve_fit(logistic, v, p, p0=(guess_v0, 1.0), maxfev=10000)
+    resid = p - logistic(v, v0, alpha)
+    r2 = 1.0 - float(np.sum(resid**2) / np.sum((p - p.mean()) ** 2))
+    return float(v0), float(alpha), r2
+
+
+def free_membrane(unit: LIFUnitParams, tau_syn_ms: float, v_rest: float) -> tuple[float, float, float]:
+    """(mu mV, g_tot uS, tau_eff ms) of the free membrane under the Poisson background."""
+    g_l = unit.cm / unit.tau_m  # nF / ms = uS
+    g_bg = unit.bg_rate_hz * 1e-3 * unit.bg_weight_uS * tau_syn_ms  # mean of each channel
+    g_tot = g_l + 2.0 * g_bg
+    mu = (g_l * v_rest + g_bg * unit.e_rev_E + g_bg * unit.e_rev_I) / g_tot
+    return mu, g_tot, unit.cm / g_tot
+
+
+def mean_psp_per_uS(e_rev: float, mu: float, g_tot: float, tau_syn: float, tau_eff: float,
+                    tau_ref: float) -> float:
+    """Mean over [0, tau_ref] of the PSP of a 1 uS conductance-based synapse (mV)."""
+    amp = (e_rev - mu) / g_tot * tau_syn / (tau_syn - tau_eff)
+    integral = (tau_syn * (1 - math.exp(-tau_ref / tau_syn))
+                - tau_eff * (1 - math.exp(-tau_ref / tau_eff)))
+    return amp * integral / tau_ref
+
+
+# -- measuring ------------------------------------------------------------------------------
+def measure_activation(sim: Any, unit: LIFUnitParams, tau_ref_ms: float, v_rest: np.ndarray,
+                       duration_ms: float, timestep_ms: float,
+                       progress: Callable[[float], None] | None = None) -> np.ndarray:
+    """p(z = 1) = rate·tau_ref of unconnected sampling units, one per rest potential, on a
+    simulator already set up. Runs in chunks so `progress(fraction)` can report."""
+    n = len(v_rest)
+    cells = sim.Population(n, sim.IF_cond_exp(
+        cm=unit.cm, tau_m=unit.tau_m, e_rev_E=unit.e_rev_E, e_rev_I=unit.e_rev_I,
+        v_thresh=unit.v_thresh, v_reset=unit.v_reset, tau_refrac=tau_ref_ms,
+        tau_syn_E=tau_ref_ms, tau_syn_I=tau_ref_ms, v_rest=list(map(float, v_rest))))
+    cells.initialize(v=list(map(float, v_rest)))
+    pairs = [(i, i, unit.bg_weight_uS, timestep_ms) for i in range(n)]
+    keep = []
+    for receptor in ("excitatory", "inhibitory"):
+        source = sim.Population(n, sim.SpikeSourcePoisson(rate=unit.bg_rate_hz))
+        keep.append(sim.Projection(source, cells, sim.FromListConnector(pairs),
+                                   sim.StaticSynapse(), receptor_type=receptor))
+    cells.record("spikes")
+    warmup = 10 * tau_ref_ms
+    sim.run(warmup)
+    chunks = 20
+    for k in range(chunks):
+        sim.run(duration_ms / chunks)
+        if progress:
+            progress((k + 1) / chunks)
+    segment = cells.get_data("spikes").segments[-1]
+    counts = np.zeros(n)
+    for st in segment.spiketrains:
+        times = np.asarray(st.magnitude, dtype=float)
+        counts[st.annotations["source_index"]] = np.count_nonzero(times >= warmup)
+    return counts * tau_ref_ms / duration_ms
+
+
+def _seed_kwargs(module: str, seed: int) -> dict[str, int]:
+    # pyNN.neuron ignores rng_seed; its random streams come from native_rng_baseseed
+    return {"native_rng_baseseed": seed} if module == "pyNN.neuron" else {"rng_seed": seed}
+
+
+def run_calibration(module: str, unit: LIFUnitParams, tau_ref_ms: float, timestep_ms: float,
+                    sweep: Sweep = Sweep(),
+                    progress: Callable[[float], None] | None = None) -> Calibration:
+    """Measure and fit in this process (sets up and ends the simulator)."""
+    import time
+
+    start = time.perf_counter()
+    sim = importlib.import_module(module)
+    sim.setup(timestep=timestep_ms, min_delay=timestep_ms, **_seed_kwargs(module, sweep.seed))
+    if module == "pyNN.nest":
+        sim.nest.set_verbosity("M_ERROR")
+    v_rest = unit.v_thresh + np.linspace(sweep.lo_mV, sweep.hi_mV, sweep.points)
+    try:
+        p = measure_activation(sim, unit, tau_ref_ms, v_rest, sweep.duration_ms, timestep_ms,
+                               progress)
+    finally:
+        sim.end()
+    v0, alpha, r2 = fit_logistic(v_rest, p)
+    mu, g_tot, tau_eff = free_membrane(unit, tau_ref_ms, v0)
+    exc = mean_psp_per_uS(unit.e_rev_E, mu, g_tot, tau_ref_ms, tau_eff, tau_ref_ms)
+    inh = mean_psp_per_uS(unit.e_rev_I, mu, g_tot, tau_ref_ms, tau_eff, tau_ref_ms)
+    return Calibration(
+        module=module, simulator_version=simulator_version(module),
+        key=calibration_key(module, unit, tau_ref_ms, timestep_ms, sweep),
+        tau_ref_ms=tau_ref_ms, timestep_ms=timestep_ms, v0_mV=v0, alpha_mV=alpha, r2=r2,
+        mu_mV=mu, g_tot_uS=g_tot, tau_eff_ms=tau_eff,
+        exc_uS_per_unit=alpha / exc, inh_uS_per_unit=alpha / -inh,
+        v_rest_mV=v_rest.tolist(), p_on=p.tolist(), wall_s=time.perf_counter() - start,
+    )
+
+
+def save(cal: Calibration) -> Path:
+    path = cache_path(cal.module, cal.key)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_suffix(f".{os.getpid()}.tmp")
+    tmp.write_text(json.dumps(cal.to_json(), indent=1))
+    tmp.replace(path)  # atomic: concurrent runs never read half a file
+    return path
+
+
+def load(module: str, key: str) -> Calibration | None:
+    path = cache_path(module, key)
+    try:
+        data = json.loads(path.read_text())
+        cal = Calibration(**data)
+    except (OSError, ValueError, TypeError):
+        return None
+    return cal if cal.key == key else None
+
+
+def get_calibration(module: str, unit: LIFUnitParams, tau_ref_ms: float, timestep_ms: float,
+                    sweep: Sweep = Sweep(), rebuild: bool = False) -> Calibration:
+    """The cached calibration, or a new one measured in a fresh process (with a progress
+    display on stderr)."""
+    key = calibration_key(module, unit, tau_ref_ms, timestep_ms, sweep)
+    cal = None if rebuild else load(module, key)
+    if cal is not None:
+        return cal
+    request = {"module": module, "unit": unit.model_dump(), "tau_ref_ms": tau_ref_ms,
+               "timestep_ms": timestep_ms, "sweep": asdict(sweep)}
+    done = subprocess.run([sys.executable, "-m", "salbench.realisation.calibration",
+                           json.dumps(request)], stdout=subprocess.PIPE, text=True)
+    if done.returncode != 0:
+        raise RuntimeError(f"calibration of {module} failed (exit {done.returncode})")
+    cal = load(module, key)
+    if cal is None:
+        raise RuntimeError(f"calibration of {module} wrote no cache file {cache_path(module, key)}")
+    return cal
+
+
+def calibrate_with_progress(module: str, unit: LIFUnitParams, tau_ref_ms: float,
+                            timestep_ms: float, sweep: Sweep = Sweep()) -> Calibration:
+    """Measure with a rich progress bar (on stderr) and save to the cache."""
+    from rich.console import Console
+    from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
+
+    console = Console(stderr=True)
+    with Progress(TextColumn(f"calibrating {module}"), BarColumn(),
+                  TextColumn("{task.percentage:>3.0f}%"), TimeElapsedColumn(),
+                  console=console, transient=False) as bar:
+        task = bar.add_task("sweep", total=1.0)
+        cal = run_calibration(module, unit, tau_ref_ms, timestep_ms, sweep,
+                              progress=lambda f: bar.update(task, completed=f))
+    save(cal)
+    return cal
+
+
+class CalibratedTranslation:
+    """Abstract units -> LIF parameters through a `Calibration`."""
+
+    def __init__(self, cal: Calibration, unit: LIFUnitParams) -> None:
+        self.cal = cal
+        self.exc_uS_per_unit = cal.exc_uS_per_unit * unit.weight_scale
+        self.inh_uS_per_unit = cal.inh_uS_per_unit * unit.weight_scale
+
+    def v_rest(self, biases: np.ndarray) -> np.ndarray:
+        return self.cal.v0_mV + self.cal.alpha_mV * np.asarray(biases, dtype=float)
+
+    def conductances(self, weights: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        w = np.asarray(weights, dtype=float)
+        return np.maximum(w, 0.0) * self.exc_uS_per_unit, np.maximum(-w, 0.0) * self.inh_uS_per_unit
+
+    def weights(self, exc_uS: np.ndarray, inh_uS: np.ndarray) -> np.ndarray:
+        return exc_uS / self.exc_uS_per_unit - inh_uS / self.inh_uS_per_unit
+
+
+def _main(argv: list[str]) -> int:
+    request = json.loads(argv[0])
+    cal = calibrate_with_progress(request["module"], LIFUnitParams(**request["unit"]),
+                                  request["tau_ref_ms"], request["timestep_ms"],
+                                  Sweep(**request["sweep"]))
+    print(cache_path(cal.module, cal.key))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(_main(sys.argv[1:]))

@@ -1,0 +1,138 @@
+"""The learning epoch loop at scale: simulate -> read spikes -> SAL -> write weights.
+
+Shared by the benchmark suite and runnable on its own to print the overhead ratios (learning
+overhead = readout + rule + write, as a fraction of simulate time, measured in one run):
+
+    python tests/benchmarks/epoch_loop.py --backend nest neuron --n 200 --epoch-ms 100 1000
+    python tests/benchmarks/epoch_loop.py --backend nest-public --n 200 --epoch-ms 100
+
+Backends: nest, neuron (the adapters' fast paths), nest-public, neuron-public (the generic
+adapter salbench.backends.pynn.PyNNBackend, PyNN's public API only).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import resource
+import time
+from typing import Any
+
+import numpy as np
+
+from salbench.backends.base import Backend
+from salbench.protocols.network import NetworkSpec, SamplingNetwork
+from salbench.rules.sal import SALRule
+from salbench.timing import PhaseTimer
+
+BACKENDS = ("nest", "neuron", "nest-public", "neuron-public")
+
+
+def all_to_all_spec(n: int, seed: int = 0) -> NetworkSpec:
+    """n units, every pair connected both ways (no autapses), random signed weights."""
+    rng = np.random.default_rng(seed)
+    mask = ~np.eye(n, dtype=bool)
+    # small weights keep a large network in the sampling regime (rates ~45 Hz at n = 200)
+    weights = rng.normal(0.0, 2.0 / np.sqrt(n), (n, n)) * mask
+    return NetworkSpec(weights=weights, biases=np.zeros(n), mask=mask, tau_ref_ms=10.0)
+
+
+def make_backend(name: str, timer: PhaseTimer) -> Backend:
+    if name == "nest":
+        from salbench.backends.nest import NestBackend
+
+        return NestBackend({}, timer)
+    if name == "neuron":
+        from salbench.backends.neuron import NeuronBackend
+
+        return NeuronBackend({}, timer)
+    if name in ("nest-public", "neuron-public"):
+        from salbench.backends.pynn import PyNNBackend
+
+        return PyNNBackend({"pynn_module": f"pyNN.{name.split('-')[0]}"}, timer)
+    raise ValueError(f"unknown backend {name!r}; one of {BACKENDS}")
+
+
+class EpochLoop:
+    """A built network and SAL rule; `epoch()` runs one learning epoch, timed by phase."""
+
+    def __init__(self, backend_name: str, n: int, epoch_ms: float, seed: int = 1) -> None:
+        self.timer = PhaseTimer()
+        self.backend = make_backend(backend_name, self.timer)
+        self.backend.setup(seed)
+        self.spec = all_to_all_spec(n, seed)
+        self.net: SamplingNetwork = self.backend.build(self.spec)
+        self.rule = SALRule(eta=0.01, tau=self.spec.tau_ref_ms, mask=self.spec.mask)
+        self.weights = self.spec.weights.copy()
+        self.epoch_ms = epoch_ms
+        self.spikes = 0
+
+    def epoch(self) -> None:
+        spikes = self.net.run(self.epoch_ms)  # times "simulate" and "readout" itself
+        self.spikes += sum(len(s) for s in spikes)
+        with self.timer.phase("learn"):
+            self.weights = self.weights + self.rule.update(spikes, self.epoch_ms)
+        with self.timer.phase("write"):
+            self.net.set_weights(self.weights)
+
+    def reset_timer(self) -> None:
+        """Forget the build and warm-up (numba compilation of the rule) timings."""
+        self.timer.totals.clear()
+        self.spikes = 0
+
+    def close(self) -> None:
+        self.backend.end()
+
+
+def measure(backend_name: str, n: int, epoch_ms: float, epochs: int = 3) -> dict[str, Any]:
+    """Run 1 warm-up and `epochs` timed epochs; return the phase split and overhead ratio."""
+    t0 = time.perf_counter()
+    loop = EpochLoop(backend_name, n, epoch_ms)
+    build_s = time.perf_counter() - t0
+    try:
+        loop.epoch()
+        loop.reset_timer()
+        for _ in range(epochs):
+            loop.epoch()
+        t = dict(loop.timer.totals)
+    finally:
+        loop.close()
+    simulate = t.get("simulate", 0.0)
+    overhead = t.get("readout", 0.0) + t.get("learn", 0.0) + t.get("write", 0.0)
+    return {
+        "backend": backend_name, "n": n, "epoch_ms": epoch_ms, "epochs": epochs,
+        "build_s": round(build_s, 3),
+        **{k: round(t.get(k, 0.0) / epochs, 4) for k in ("simulate", "readout", "learn",
+                                                         "write")},
+        "overhead_ratio": round(overhead / simulate, 4) if simulate else None,
+        "rate_hz": round(loop.spikes / n / (epochs * epoch_ms / 1000.0), 1),
+        "peak_mem_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1),
+    }
+
+
+def main(argv: list[str] | None = None) -> None:
+    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    p.add_argument("--backend", nargs="+", default=["nest", "neuron"], choices=BACKENDS)
+    p.add_argument("--n", nargs="+", type=int, default=[200])
+    p.add_argument("--epoch-ms", nargs="+", type=float, default=[100.0, 1000.0])
+    p.add_argument("--epochs", type=int, default=3)
+    p.add_argument("--json", action="store_true", help="one JSON object per line")
+    args = p.parse_args(argv)
+    if not args.json:
+        print(f"{'backend':14} {'N':>5} {'epoch':>6} {'sim s':>8} {'read s':>8} {'rule s':>8} "
+              f"{'write s':>8} {'overhead':>9} {'Hz':>6} {'build s':>8}")
+    for name in args.backend:
+        for n in args.n:
+            for epoch_ms in args.epoch_ms:
+                r = measure(name, n, epoch_ms, args.epochs)
+                if args.json:
+                    print(json.dumps(r), flush=True)
+                else:
+                    print(f"{name:14} {n:5d} {epoch_ms:6g} {r['simulate']:8.3f} "
+                          f"{r['readout']:8.4f} {r['learn']:8.4f} {r['write']:8.4f} "
+                          f"{100 * r['overhead_ratio']:8.1f}% {r['rate_hz']:6.1f} "
+                          f"{r['build_s']:8.1f}", flush=True)
+
+
+if __name__ == "__main__":
+    main()

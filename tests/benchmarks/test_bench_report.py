@@ -1,0 +1,47 @@
+"""Report speed: a 1000-run store must render in under 5 s (issue 7).
+
+The store is synthetic (salbench.report.synthetic: real RunRecords through Store.add, 100
+epochs of series each, three scenarios incl. two sweeps, four backends) and made once per
+module. The benchmark times what `salbench report` does after start-up: read every run
+from SQLite, build the model, run the tests, draw the plots, render and write the file.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from salbench.report.html import write_report
+from salbench.report.synthetic import synthetic_store
+from salbench.store import Store
+
+N_RUNS = 1000
+BUDGET_S = 5.0
+
+
+@pytest.fixture(scope="module")
+def big_store(tmp_path_factory):
+    path = tmp_path_factory.mktemp("bench") / "runs.sqlite"
+    store = synthetic_store(path, N_RUNS)
+    assert store.count() == N_RUNS
+    store.close()
+    return path
+
+
+@pytest.mark.benchmark
+def test_bench_report_1000_runs(benchmark, big_store, tmp_path):
+    out = tmp_path / "report.html"
+
+    def report() -> int:
+        store = Store.open_existing(big_store)
+        try:
+            return write_report(store, out).stat().st_size
+        finally:
+            store.close()
+
+    report()  # template compilation and imports outside the timing, as in a warm process
+    size = benchmark.pedantic(report, rounds=3, iterations=1)
+    benchmark.extra_info["runs"] = N_RUNS
+    benchmark.extra_info["html_bytes"] = size
+    assert size > 100_000
+    if benchmark.stats:  # None under --benchmark-disable
+        assert benchmark.stats.stats.max < BUDGET_S

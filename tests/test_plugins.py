@@ -1,0 +1,31 @@
+"""A third-party package adds a backend and a scenario through entry points alone."""
+
+from __future__ import annotations
+
+import json
+
+from conftest import stored_runs
+
+
+def test_plugin_backend_and_scenario_are_listed(cli, plugin_env):
+    res = cli("list", "--json", env=plugin_env)
+    assert res.code == 0, res.stderr
+    data = json.loads(res.stdout)
+    backends = {b["name"]: b for b in data["backends"]}
+    scenarios = {s["name"]: s for s in data["scenarios"]}
+    assert backends["nestalias"]["usable"]
+    assert backends["nestalias"]["description"] == "pyNN.nest wrapped by a third-party package"
+    assert scenarios["faulty"]["ok"] and scenarios["faulty"]["source"] == "entry point"
+    # without the package installed, neither exists
+    plain = json.loads(cli("list", "--json").stdout)
+    assert "nestalias" not in {b["name"] for b in plain["backends"]}
+
+
+def test_plugin_backend_runs_pair(cli, plugin_env, tmp_path):
+    store = tmp_path / "s.sqlite"
+    res = cli("run", "pair", "--backend", "nestalias", "--seeds", "1", "--set", "epochs=3",
+              "--store", str(store), env=plugin_env)
+    assert res.code == 0, res.stderr
+    [run] = stored_runs(store)
+    assert run["backend"] == "nestalias" and run["status"] == "ok"
+    assert 0 < run["final"]["asymmetry"] <= 0.6
