@@ -27,7 +27,7 @@ def _text(html: str) -> str:
 
 def _section(html: str, ident: str) -> str:
     """Visible text of one <section id=...> of the report."""
-    start = html.index(f'<section id="{ident}"')
+    start = re.search(f'<section[^>]* id="{ident}"', html).start()
     return _text(html[start:html.index("</section>", start)])
 
 
@@ -42,9 +42,12 @@ def reference_store(tmp_path_factory) -> Path:
     return store
 
 
-def test_report_of_real_runs_has_every_part(cli, reference_store, tmp_path):
-    out = cli("report", "--store", str(reference_store), "--out", str(tmp_path / "r.html"))
-    assert out.code == 0, out.stderr
+def test_report_of_real_runs_has_every_part(reference_store, tmp_path, capsys):
+    from salbench.cli.main import main
+
+    assert main(["report", "--store", str(reference_store), "--out",
+                 str(tmp_path / "r.html")]) == 0
+    assert capsys.readouterr().out.strip() == str((tmp_path / "r.html").resolve())
     html = (tmp_path / "r.html").read_text()
     text = _text(html)
     for heading in ("1 Overview", "2 pair-demo", "Final metrics", "Convergence against "
@@ -174,7 +177,7 @@ def test_agreement_in_words(tmp_path):
     text = _text(render(store))
     p = rows[("nest", "neuron")].p_holm
     assert f"nest and neuron agree on asymmetry (p = {p:.2f})" in text
-    assert "bss2 and nest differ on asymmetry (p = " in text
+    assert re.search(r"bss2 and nest differ on asymmetry \(p [<=] 0\.0", text)
 
 
 def test_sweeps_runtime_and_hardware_time(tmp_path):
@@ -187,24 +190,24 @@ def test_sweeps_runtime_and_hardware_time(tmp_path):
     assert "Scaling: wall time per run against n_units" in text
     # bss2 runs carry the emulated hardware time: bio 100 s at 1000x = 0.1 s
     runtime = _section(html, "runtime")
-    # bss2 row: ok runs, bio s, wall, real-time factor, peak MB, hardware s, wall / hardware
+    # bss2 row: ok runs, bio s, wall, real-time factor, peak MB, hardware s, emulator s, ratio
     row = re.search(r"bss2 sal=True, sigma_syn=0.0 4 100 ([\d.]+) ± [\d.]+ ([\d.]+) ± [\d.]+ "
-                    r"[\d.]+ ± 0 0\.1 ± 0 (\d+)×", runtime)
+                    r"[\d.]+ ± 0 0\.1 ± 0 60 ± 0 600×", runtime)
     assert row, runtime[:800]
-    wall, rtf, speedup = (float(v) for v in row.groups())
+    wall, rtf = (float(v) for v in row.groups())
     assert rtf == pytest.approx(wall / 100, rel=0.01)
-    assert speedup == pytest.approx(wall / 0.1, rel=0.01)
     assert re.search(r"nest sal=True, sigma_syn=0.0 5 100 [\d.]+ ± [\d.]+ [\d.]+ ± [\d.]+ "
-                     r"[\d.]+ ± 0 – –", runtime)
+                     r"[\d.]+ ± 0 – – –", runtime)
 
 
 def test_hardware_time_absent_is_a_dash(tmp_path):
     store = Store(tmp_path / "h.sqlite")
     run = synthetic_run("pair", "bss2", 0)
-    run.provenance["backend"].pop("hardware_time_s")
+    run.provenance["backend"].pop("hardware_time_s")  # as from an adapter without it
+    run.provenance["backend"].pop("emulator_wall_time_s")
     store.add(run)
     runtime = _section(render(store), "runtime")
-    assert re.search(r"bss2 1 100 [\d.]+ [\d.]+ [\d.]+ – –", runtime), runtime[:400]
+    assert re.search(r"bss2 1 100 [\d.]+ [\d.]+ [\d.]+ – – –", runtime), runtime[:400]
 
 
 def test_benchmark_section(tmp_path):
@@ -228,15 +231,17 @@ def test_benchmark_section(tmp_path):
     assert "junk.json: not a pytest-benchmark file" in text
 
 
-def test_report_cli_with_baseline_marks_regressions(cli, tmp_path):
+def test_report_cli_with_baseline_marks_regressions(tmp_path, capsys):
+    from salbench.cli.main import main
+
     base = synthetic_store(tmp_path / "base.sqlite", 60)
     base.close()
     new = Store(tmp_path / "new.sqlite")
     fill_store(new, 60, time_scale=1.5)
     new.close()
-    out = cli("report", "--store", str(tmp_path / "new.sqlite"), "--baseline",
-              str(tmp_path / "base.sqlite"), "--out", str(tmp_path / "r.html"))
-    assert out.code == 0, out.stderr
+    code = main(["report", "--store", str(tmp_path / "new.sqlite"), "--baseline",
+                 str(tmp_path / "base.sqlite"), "--out", str(tmp_path / "r.html")])
+    assert code == 0, capsys.readouterr().err
     html = (tmp_path / "r.html").read_text()
     text = _text(html)
     assert "Regression view against the baseline" in text
@@ -246,3 +251,27 @@ def test_report_cli_with_baseline_marks_regressions(cli, tmp_path):
     # nothing else changed: the headline metric is never marked
     assert not re.search(r'<tr class="(worse|changed)"><td class="l">[^<]*</td>'
                          r'<td class="l">asymmetry</td>', html)
+
+
+def test_odd_records_do_not_crash(tmp_path):
+    """Records from plugins or older versions: non-numeric finals, ragged series, missing
+    timings and provenance, list-valued sweep points, no main metric."""
+    from salbench.store import RunRecord
+
+    store = Store(tmp_path / "odd.sqlite")
+    for seed in range(3):
+        store.add(RunRecord(
+            cell_key=f"k{seed}", scenario="plugin", label="third-party", protocol="x",
+            profile="quick", backend="mine", adapter="mine", seed=seed, status="ok",
+            sweep={"sizes": [2, 3]}, final={"score": seed * 1.0, "text": "n/a", "flag": True,
+                                            "vec": [1, 2], "nan": float("nan")},
+            series={"t_ms": [0, 1, 2], "score": [1.0, None], "other": [1, 2, 3]},
+            notes={}, provenance={}, timings={}, wall_s=None, bio_time_ms=None))
+    html = render(store)
+    text = _text(html)
+    assert "plugin" in text and "score" in text
+    heads = re.search(r'<table class="sortable final">.*?</thead>', html, re.S).group(0)
+    assert "score" in heads and "nan" not in heads  # numbers only (NaN alone is no metric)
+    assert not any(f"<th>{k}</th>" in heads for k in ("text", "flag", "vec"))
+    assert "sizes=[2, 3]" in _section(html, "s-plugin-quick")
+    assert 'aria-label="other"' in html  # the well-formed series is still plotted

@@ -22,7 +22,7 @@ pytestmark = pytest.mark.skipif(not CHROMIUM.exists() or shutil.which(str(CHROMI
 
 def test_report_in_chromium(tmp_path):
     playwright = pytest.importorskip("playwright.sync_api")
-    store = synthetic_store(tmp_path / "s.sqlite", 160)
+    store = synthetic_store(tmp_path / "s.sqlite", 80)
     store.add(synthetic_run("pair", "nest", 99, label="<script>window.__pwned = 1</script>"))
     report = write_report(store, tmp_path / "report.html")
     errors: list[str] = []

@@ -72,6 +72,7 @@ def main(args: argparse.Namespace) -> int:
         raise UsageError(f"--fail-on names no compared metric: {', '.join(unknown)}; "
                          f"known: {', '.join(result.metrics)}")
     shown = result.changes if args.all else [c for c in result.changes if c.status != "same"]
+    shown = sorted(shown, key=lambda c: not c.crossed)  # regressions first (stable sort)
     if shown:
         print(_table([_row(c) for c in shown]))
     crossed = result.crossed

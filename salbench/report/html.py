@@ -58,6 +58,16 @@ def fmt(value: Any, digits: int = 3) -> str:
     return f"{value:.{digits}g}"
 
 
+def duration(seconds: float) -> str:
+    """Seconds in the unit that reads best: 1.69 s, 13 ms, 45 µs."""
+    if not isinstance(seconds, int | float) or not math.isfinite(seconds):
+        return "–"
+    for unit, scale in (("s", 1.0), ("ms", 1e-3), ("µs", 1e-6)):
+        if abs(seconds) >= scale:
+            return f"{seconds / scale:.3g} {unit}"
+    return f"{seconds * 1e9:.3g} ns"
+
+
 def sort_value(value: Any) -> str:
     """data-v attribute for the sort script: a plain number, or '' to sort last."""
     if isinstance(value, Summary):
@@ -173,8 +183,8 @@ def _convergence(s: Section, colours: dict[str, str],
             if not lines:
                 continue
             if len(s.points) > 1:
-                svg = line_plot(lines, xlabel="biological time (s)", ylabel=metric, width=380,
-                                height=210, max_points=80)
+                svg = line_plot(lines, xlabel="biological time (s)", ylabel=metric, width=360,
+                                height=210, max_points=80, legend=False)
             else:
                 svg = line_plot(lines, xlabel="biological time (s)", ylabel=metric)
             facets.append((point, svg))
@@ -214,17 +224,18 @@ def section_view(s: Section, colours: dict[str, str], max_facets: int = 12) -> S
                              DASHES[i % len(DASHES)] if ln.others else "")
                       for i, ln in enumerate(s.sweep_lines(key, metric))]
             if series and any(len(se.x) > 1 for se in series):
-                sweeps.append((key, metric, xy_plot(series, xlabel=key, ylabel=metric)))
+                sweeps.append((key, metric, xy_plot(series, xlabel=key, ylabel=metric,
+                                                    logx=is_size_param(key))))
     runtime_rows = []
     bars = []
     for g in s.groups:
-        hw = g.summary("hardware_time")
-        wall = g.summary("runtime")
+        hw, emu = g.summary("hardware_time"), g.summary("emulator_time")
         bio = [r.bio_time_ms for r in g.ok if r.bio_time_ms]
         runtime_rows.append({
-            "group": g, "wall": wall, "rtf": g.summary("rtf"), "mem": g.summary("memory"),
-            "hw": hw, "bio_s": (sum(bio) / len(bio) / 1000) if bio else math.nan,
-            "hw_speedup": (wall.mean / hw.mean) if hw.n and hw.mean > 0 else math.nan,
+            "group": g, "wall": g.summary("runtime"), "rtf": g.summary("rtf"),
+            "mem": g.summary("memory"), "hw": hw, "emu": emu,
+            "bio_s": (sum(bio) / len(bio) / 1000) if bio else math.nan,
+            "slowdown": (emu.mean / hw.mean) if hw.n and emu.n and hw.mean > 0 else math.nan,
         })
         phases = g.phases()
         if phases:
@@ -246,10 +257,21 @@ def section_view(s: Section, colours: dict[str, str], max_facets: int = 12) -> S
         cfg = {k: v for k, v in (first.config or {}).items() if k != "seed"}
         configs.append({"group": g, "json": json.dumps(cfg, indent=2, sort_keys=True),
                         "command": command(max(g.runs, key=lambda r: r.seed)),
-                        "seeds": sorted({r.seed for r in g.runs})})
+                        "seeds": seed_ranges(sorted({r.seed for r in g.runs}))})
     return SectionView(s, convergence, distributions, sweeps, s.agreement(),
                        stacked_bars(bars, (*PHASES, "other")) if bars else "", runtime_rows,
                        scaling, failures, configs)
+
+
+def seed_ranges(seeds: list[int]) -> str:
+    """[0, 1, 2, 5, 7, 8] -> '0–2, 5, 7–8'."""
+    parts: list[str] = []
+    for s in seeds:
+        if parts and s == int(parts[-1].split("–")[-1]) + 1:
+            parts[-1] = f"{parts[-1].split('–')[0]}–{s}"
+        else:
+            parts.append(str(s))
+    return ", ".join(parts)
 
 
 def environments(runs: list[RunRecord]) -> list[dict[str, Any]]:
@@ -284,6 +306,7 @@ def _env() -> Environment:
                       lstrip_blocks=True)
     env.filters["num"] = fmt
     env.filters["sv"] = sort_value
+    env.filters["dur"] = duration
     env.filters["pct"] = lambda v: "–" if not math.isfinite(v) else f"{100 * v:+.1f} %"
     env.filters["pval"] = lambda p: ("–" if not math.isfinite(p) else "< 0.001" if p < 0.001
                                      else f"{p:.3f}")

@@ -18,14 +18,16 @@ RUN_QUANTITIES: dict[str, Callable[[RunRecord], float | None]] = {
     "memory": lambda r: r.peak_mem_mb,
     "rtf": lambda r: real_time_factor(r),
     "hardware_time": lambda r: hardware_time_s(r),
+    "emulator_time": lambda r: _backend_number(r, "emulator_wall_time_s"),
 }
-RUN_UNITS = {"runtime": "s", "memory": "MB", "rtf": "wall/bio", "hardware_time": "s"}
+RUN_UNITS = {"runtime": "s", "memory": "MB", "rtf": "wall/bio", "hardware_time": "s",
+             "emulator_time": "s"}
 
 # Which direction is worse, by metric-name pattern. Unknown metrics have no direction: a
 # threshold on them without an explicit sign watches both directions.
 _LOWER_IS_BETTER = ("asymmetry*", "dkl*", "d_kl*", "angle_deg*", "*_tau_ms", "time_to_*",
                     "plastic_vs_fixed", "sum_rel_change", "runtime", "memory", "rtf",
-                    "hardware_time", "*error*", "*loss*")
+                    "hardware_time", "emulator_time", "*error*", "*loss*")
 _HIGHER_IS_BETTER = ("gradient_alignment*", "correlation*", "sign_concordance*",
                      "accuracy*", "*alignment")
 
@@ -39,11 +41,17 @@ def better(metric: str) -> int:
     return 0
 
 
+def _backend_number(run: RunRecord, key: str) -> float | None:
+    backend = run.provenance.get("backend") if isinstance(run.provenance, dict) else None
+    value = backend.get(key) if isinstance(backend, dict) else None
+    if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value):
+        return None
+    return float(value)
+
+
 def hardware_time_s(run: RunRecord) -> float | None:
     """Emulated hardware time of a bss2 run (absent for other backends and older adapters)."""
-    backend = run.provenance.get("backend") if isinstance(run.provenance, dict) else None
-    value = backend.get("hardware_time_s") if isinstance(backend, dict) else None
-    return float(value) if isinstance(value, int | float) and math.isfinite(value) else None
+    return _backend_number(run, "hardware_time_s")
 
 
 def real_time_factor(run: RunRecord) -> float | None:

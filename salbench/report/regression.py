@@ -5,7 +5,8 @@ A threshold `NAME:[+|-|+-]X[%]` says how much change of a metric counts as a reg
 flags it falling by more than 0.05, `rate_hz:+-20%` either way. Without a sign the metric's
 worse direction is used (metrics.better), or both directions when it is unknown. NAME may be
 a glob (`angle_deg*`, `*`); the first threshold that matches a metric applies. Run-level
-quantities are `runtime` (wall s), `memory` (peak MB) and `hardware_time` (bss2, s).
+quantities are `runtime` (wall s), `memory` (peak MB), `hardware_time` (bss2: emulated
+hardware s) and `emulator_time` (bss2: emulator wall s).
 
 A threshold counts as crossed only when the change is also significant (Welch t-test,
 p < alpha) whenever both sides have at least two seeds: seed noise alone must not fail CI.
@@ -24,7 +25,7 @@ from salbench.report.stats import Difference, Summary, mean_ci, welch
 from salbench.store import RunRecord
 
 DEFAULT_THRESHOLDS = ("runtime:+20%", "memory:+20%", "*:10%")
-COMPARED_RUN_QUANTITIES = ("runtime", "memory", "hardware_time")
+COMPARED_RUN_QUANTITIES = ("runtime", "memory", "hardware_time", "emulator_time")
 _THRESHOLD = re.compile(r"^(?P<name>[^:]+):(?P<sign>\+-|±|-\+|\+|-)?(?P<amount>\d+(\.\d*)?"
                         r"([eE][-+]?\d+)?|\.\d+)(?P<pct>%)?$")
 # changes this small are floating-point noise, not regressions (e.g. a conserved sum)
@@ -120,6 +121,17 @@ class Comparison:
     @property
     def metrics(self) -> list[str]:
         return sorted({c.metric for c in self.changes})
+
+    @property
+    def notable(self) -> list[Change]:
+        """Changes that crossed a threshold (first) or improved beyond one."""
+        order = {"worse": 0, "changed": 1, "better": 2}
+        return sorted((c for c in self.changes if c.status in order),
+                      key=lambda c: order[c.status])
+
+    @property
+    def unremarkable(self) -> list[Change]:
+        return [c for c in self.changes if c.status in ("same", "untested")]
 
 
 def _groups(runs: list[RunRecord]) -> dict[tuple[str, str, str, str], tuple[Group, str]]:

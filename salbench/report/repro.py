@@ -57,12 +57,14 @@ def command(run: RunRecord) -> str:
     parts = ["salbench", "run", run.scenario, "--backend", run.backend,
              "--seeds", str(int(run.seed) + 1), "--profile", run.profile]
     sweep = run.sweep if isinstance(run.sweep, dict) else {}
+    # a sweep point stays a (one-value) sweep, since the run's identity includes it; values
+    # with a comma cannot be (`--set sweep.k=a,b` splits there) and become plain settings
+    as_sweep = {k: toml_value(v) for k, v in sweep.items() if "," not in toml_value(v)}
     for key, value in _flatten("", params):
-        if key not in sweep:
+        if key not in as_sweep:
             parts += ["--set", f"{key}={toml_value(value)}"]
-    # a sweep point stays a (one-value) sweep: the run's identity includes its sweep point
-    for key in sorted(sweep):
-        parts += ["--set", f"sweep.{key}={toml_value(sweep[key])}"]
+    for key in sorted(as_sweep):
+        parts += ["--set", f"sweep.{key}={as_sweep[key]}"]
     timeout = cfg.get("timeout_s")
     if isinstance(timeout, int | float):
         parts += ["--timeout", f"{timeout:g}"]

@@ -51,6 +51,8 @@ def fmt(v: float) -> str:
         return "–"
     if v != 0 and (abs(v) >= 1e5 or abs(v) < 1e-3):
         return f"{v:.2e}"
+    if abs(v) >= 1e3:
+        return f"{v:.0f}"
     return f"{v:.3g}"
 
 
@@ -134,10 +136,11 @@ class _Axes:
     def frame(self, out: list[str], xlabel: str, ylabel: str) -> None:
         lf, t, pw, ph = self.left, self.top, self.pw, self.ph
         if self.xcats is not None:
+            room = max(6, int(pw / max(1, len(self.xcats)) / 5.6))
             for i, name in enumerate(self.xcats):
                 x = self.sx(i)
                 out.append(f'<text x="{x:.1f}" y="{t + ph + 15}" text-anchor="middle">'
-                           f'{escape(_short(name, 14))}<title>{escape(name)}</title></text>')
+                           f'{escape(_short(name, room))}<title>{escape(name)}</title></text>')
         else:
             xt = _log_ticks(self.x0, self.x1) if self.logx else ticks(self.x0, self.x1)
             for v, text in zip(xt, _log_labels(xt) if self.logx else tick_labels(xt),
@@ -178,8 +181,9 @@ def _short(text: str, n: int) -> str:
 def _log_ticks(lo: float, hi: float) -> list[float]:
     """Ticks at powers of ten (lo, hi are log10 values)."""
     first, last = math.ceil(lo), math.floor(hi)
-    if last < first:
-        return [10 ** ((lo + hi) / 2)]
+    if hi - lo < 2.5:  # less than ~2 decades: 1-2-5 ticks, else too few labels
+        out = [m * 10.0**e for e in range(math.floor(lo), math.ceil(hi) + 1) for m in (1, 2, 5)]
+        return [v for v in out if lo <= math.log10(v) <= hi]
     step = max(1, (last - first + 1) // 6)
     return [10.0**e for e in range(first, last + 1, step)]
 
@@ -203,7 +207,8 @@ def _legend_width(labels: list[str]) -> int:
 
 
 def line_plot(lines: list[Line], *, xlabel: str, ylabel: str, width: int = 520,
-              height: int = 250, logy: bool = False, max_points: int = 120) -> str:
+              height: int = 250, logy: bool = False, max_points: int = 120,
+              legend: bool = True) -> str:
     """Curves with shaded bands; NaN/None values are gaps. Long curves are thinned to
     max_points so that the file stays small (the shape of a convergence curve survives)."""
     xs: list[float] = []
@@ -216,7 +221,7 @@ def line_plot(lines: list[Line], *, xlabel: str, ylabel: str, width: int = 520,
             ys += [p[1] for p in pairs]  # type: ignore[misc]
     if not ys:
         return _empty(ylabel)
-    labels = [ln.label for ln in lines]
+    labels = [ln.label for ln in lines] if legend else []
     ax = _Axes(xs, ys, width=width, height=height, logy=logy,
                legend_w=_legend_width(labels))
     out = _open(width, height, ylabel)
@@ -259,7 +264,7 @@ def line_plot(lines: list[Line], *, xlabel: str, ylabel: str, width: int = 520,
             out.append(f'<circle class="pt" cx="{px:.1f}" cy="{py:.1f}" r="2.2" '
                        f'fill="{colour}"><title>{name}: {fmt(y)} at {fmt(x)}</title></circle>')
         legend.append((ln.label, colour, ln.dash))
-    if len(lines) > 1:
+    if legend and len(lines) > 1:
         ax.legend(out, legend)
     out.append("</svg>")
     return "".join(out)
@@ -349,10 +354,11 @@ def stacked_bars(bars: list[tuple[str, dict[str, float]]], order: Sequence[str],
                    f'<text x="{x + 13}" y="13">{escape(name)}</text>')
         x += 24 + 6.2 * len(name)
     top = legend_h
-    for v in ticks(0.0, total):
+    xt = ticks(0.0, total)
+    for v, text in zip(xt, tick_labels(xt), strict=True):
         out.append(f'<line class="grid" x1="{sx(v):.1f}" x2="{sx(v):.1f}" y1="{top}" '
                    f'y2="{top + row * len(bars)}"/><text x="{sx(v):.1f}" '
-                   f'y="{top + row * len(bars) + 13}" text-anchor="middle">{fmt(v)}</text>')
+                   f'y="{top + row * len(bars) + 13}" text-anchor="middle">{text}</text>')
     for i, (label, seg) in enumerate(bars):
         y = top + i * row + 3
         out.append(f'<text x="{left - 6}" y="{y + 11}" text-anchor="end">'

@@ -28,6 +28,7 @@ def _provenance(backend: str, hardware_s: float | None) -> dict:
     extra: dict = {"simulator_seed": 1}
     if hardware_s is not None:
         extra["hardware_time_s"] = hardware_s
+        extra["emulator_wall_time_s"] = 1000 * hardware_s * 0.6
     return {"salbench": "0.1.0", "git_commit": "0123456789abcdef", "python": "3.11.7",
             "numpy": "2.4.6", "simulators": {backend: "1.0"},
             "machine": {"hostname": "synthetic", "cpu_model": "test CPU", "cores": 2,
