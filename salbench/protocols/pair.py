@@ -33,6 +33,9 @@ class PairParams(Params):
     w21: float = Field(0.5, ge=0)
     biases: tuple[float, float] = (0.0, 0.0)
     eta: PositiveFloat = 1.0
+    #: anneal the learning rate as eta / (1 + (epoch - 1) / eta_decay_epochs): fast early
+    #: convergence, then a lower noise floor; None keeps eta constant (the paper's setting)
+    eta_decay_epochs: PositiveFloat | None = None
     #: which weights learn: "both", or only "w21" (w12 fixed) / "w12" (w21 fixed)
     plastic: Literal["both", "w12", "w21"] = "both"
     window: Literal["exponential", "triangular"] = "exponential"
@@ -76,6 +79,8 @@ class PairProtocol(ScenarioProtocol):
         result = RunResult()
         self._record(result, 0.0, weights, rate_hz=float("nan"))
         for epoch in range(1, p.epochs + 1):
+            if p.eta_decay_epochs:
+                rule.eta = p.eta / (1.0 + (epoch - 1) / p.eta_decay_epochs)
             spikes = net.run(p.epoch_ms)
             with self.timer.phase("learn"):
                 weights = np.maximum(weights + sal_step(net, spikes, rule, p.epoch_ms), 0.0)
