@@ -34,7 +34,7 @@ class NestAlias(PyNNBackend):
 
 
 class FaultyParams(Params):
-    fault: Literal["none", "raise", "signal", "hang", "nan"] = "none"
+    fault: Literal["none", "raise", "signal", "hang", "diverge"] = "none"
     epochs: int = 3
 
 
@@ -65,7 +65,7 @@ class FaultyProtocol(ScenarioProtocol):
             os.kill(os.getpid(), signal.SIGKILL)
         if fault == "hang":
             time.sleep(3600)
-        if fault == "nan":
+        if fault == "diverge":
             weights[0, 1] = np.nan
             check_finite(weights)
         result.final = {"w": float(weights[0, 1])}
