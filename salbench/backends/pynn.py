@@ -12,20 +12,13 @@ A backend profile can use it for a simulator salbench has never heard of:
 from __future__ import annotations
 
 import importlib
-from importlib.metadata import PackageNotFoundError, version
 from types import ModuleType
 from typing import Any, ClassVar
 
 from salbench.backends.base import Backend, missing_module, simulator_seed
 from salbench.protocols.network import NetworkSpec
 from salbench.realisation.network import PyNNSamplingNetwork
-
-
-def _version(dist: str) -> str:
-    try:
-        return version(dist)
-    except PackageNotFoundError:
-        return "not installed"
+from salbench.versions import package_version
 
 
 class PyNNBackend(Backend):
@@ -95,8 +88,8 @@ class PyNNBackend(Backend):
             self.sim.end()
 
     def versions(self) -> dict[str, str]:
-        out = {"PyNN": _version("PyNN")}
-        out.update({dist: _version(dist) for dist in self.simulator_dists})
+        out = {"PyNN": package_version("PyNN")}
+        out.update({dist: package_version(dist) for dist in self.simulator_dists})
         return out
 
     def extra_provenance(self) -> dict[str, Any]:

@@ -7,11 +7,11 @@ import os
 import platform
 import subprocess
 import sys
-from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 from typing import Any
 
 import salbench
+from salbench.versions import package_version
 
 
 @functools.cache
@@ -52,13 +52,6 @@ def machine() -> dict[str, Any]:
         "os": platform.platform(),
         "arch": platform.machine(),
     }
-
-
-def package_version(dist: str) -> str:
-    try:
-        return version(dist)
-    except PackageNotFoundError:
-        return "not installed"
 
 
 def provenance(simulator_versions: dict[str, str]) -> dict[str, Any]:

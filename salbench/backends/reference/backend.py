@@ -13,7 +13,7 @@ import numpy as np
 from salbench.backends.base import Backend, simulator_seed
 from salbench.backends.reference.engine import DiscreteSamplingNetwork
 from salbench.protocols.network import NetworkSpec
-from salbench.runner.provenance import package_version
+from salbench.versions import package_version
 
 
 class TimedDiscreteNetwork(DiscreteSamplingNetwork):
