@@ -92,7 +92,8 @@ def test_cli_refuses_too_large_network_with_exit_2_and_stores_nothing(tmp_path):
 # -- weights ----------------------------------------------------------------------------
 def test_initial_weight_beyond_6_bit_range_fails_at_build_in_abstract_units():
     backend = _backend("bss2")
-    with pytest.raises(backend.sim.HardwareLimitError, match=r"6-bit range.*abstract units"):
+    message = r"weight 12 \(abstract.*6-bit range.*= 9.459 abstract units"
+    with pytest.raises(backend.sim.HardwareLimitError, match=message):
         backend.build(_pair_spec(w12=12.0))
     backend.end()
 
@@ -200,7 +201,7 @@ def test_pair_runs_on_all_three_profiles_through_the_cli(tmp_path):
     done = _salbench("run", "pair", "--backend", "bss2-ideal", "--backend", "bss2",
                      "--backend", "bss2-uncalibrated", "--seeds", "1",
                      "--set", "epochs=3", "--set", "epoch_ms=500",
-                     "--store", str(store), cwd=tmp_path)
+                     "--store", str(store), "--jobs", "2", cwd=tmp_path)
     assert done.returncode == 0, done.stderr
     rows = sqlite3.connect(store).execute(
         "select backend, status, error, provenance, final from runs").fetchall()

@@ -43,6 +43,7 @@ def _timed(sim, **setup):
     return wall, rate
 
 
+@pytest.mark.slow  # a benchmark (about 40 s on a loaded 2-core machine); prints the ratio
 def test_speed_bss2_vs_nest():
     bss2.setup(timestep=0.1, profile="bss2-ideal")      # load the compiled engine once
     _network(bss2)

@@ -23,9 +23,10 @@ from typing import Any, ClassVar
 import numpy as np
 
 from salbench.backends.base import missing_module, simulator_seed
-from salbench.backends.pynn import PyNNBackend, _version
+from salbench.backends.pynn import PyNNBackend
 from salbench.protocols.network import NetworkSpec
 from salbench.realisation.network import PyNNSamplingNetwork
+from salbench.versions import package_version
 
 #: adapter keys of a profile's [settings] (the hardware model ignores them, see hardware.py)
 ADAPTER_KEYS = ("profile", "timestep_ms", "unit", "vary_chip")
@@ -86,14 +87,18 @@ class Bss2SamplingNetwork(PyNNSamplingNetwork):
         if "bit range" not in str(err):
             return str(err)
         config = self.sim.simulator.state.config
-        w = np.where(self.spec.mask, np.abs(weights), 0.0)
-        post, pre = np.unravel_index(int(np.argmax(w)), w.shape)
+        exc, inh = self.translation.conductances(np.where(self.spec.mask, weights, 0.0))
+        excitatory = exc.max() >= inh.max()
+        uS = exc if excitatory else inh
+        post, pre = np.unravel_index(int(np.argmax(uS)), uS.shape)
+        per_unit = (self.translation.exc_uS_per_unit if excitatory
+                    else self.translation.inh_uS_per_unit)
         top = config.max_weight_code * config.weight_lsb_uS
-        return (f"bss2: weight {w[post, pre]:.4g} (abstract, synapse {pre} -> {post}) exceeds "
-                f"the chip's {config.weight_bits}-bit range: max {config.max_weight_code} x "
-                f"weight_lsb_uS={config.weight_lsb_uS:g} = {top:g} uS = "
-                f"{top / self.unit.weight_uS:.4g} abstract units at unit.weight_uS="
-                f"{self.unit.weight_uS:g}; lower the weights (or eta) or raise weight_lsb_uS")
+        return (f"bss2: weight {weights[post, pre]:.4g} (abstract, synapse {pre} -> {post}) "
+                f"exceeds the chip's {config.weight_bits}-bit range: max "
+                f"{config.max_weight_code} x weight_lsb_uS={config.weight_lsb_uS:g} = {top:g} uS"
+                f" = {top / per_unit:.4g} abstract units at {per_unit:.4g} uS per unit; lower "
+                "the weights (or eta) or raise weight_lsb_uS")
 
     def write_weights(self, projection, values_uS: np.ndarray) -> None:
         projection.set_weight_matrix(values_uS)
@@ -201,8 +206,8 @@ class Bss2Backend(PyNNBackend):
             self.sim.end()
 
     def versions(self) -> dict[str, str]:
-        return {"PyNN": _version("PyNN"), "numba": _version("numba"),
-                "salbench (bss2 emulator)": _version("salbench")}
+        return {"PyNN": package_version("PyNN"), "numba": package_version("numba"),
+                "salbench (bss2 emulator)": package_version("salbench")}
 
     def extra_provenance(self) -> dict[str, Any]:
         config = self.sim.simulator.state.config if getattr(self, "sim", None) else None

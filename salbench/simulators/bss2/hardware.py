@@ -51,7 +51,7 @@ class HardwareConfig:
     # how the plasticity processor rounds the weights it writes (Projection.set_weight_matrix):
     # "nearest", or "stochastic" (up with probability = the fraction, so updates smaller than
     # one step survive on average); static PyNN weights are always rounded to nearest
-    processor_rounding: str = "nearest"
+    processor_rounding: str = "stochastic"
     synapse_gain_spread: float = 0.05     # relative std of the frozen per-synapse gain
     # --- neuron fixed-pattern noise (frozen per neuron circuit, residual after calibration) --
     fpn_v_rest_mV: float = 0.6            # absolute std
