@@ -150,6 +150,13 @@ class FeedbackProtocol(ScenarioProtocol):
                 weights[block] = rng.uniform(-bound, bound, size=shape)
         return weights
 
+    def planned_network(self) -> tuple[int, int]:
+        # a unit receives from the layer below (W) and the layer above (B)
+        s = self.params.sizes
+        fan_in = max((s[k - 1] if k else 0) + (s[k + 1] if k + 1 < len(s) else 0)
+                     for k in range(len(s)))
+        return sum(s), fan_in
+
     def run(self, backend: NetworkFactory) -> RunResult:
         p = self.params
         layers = Layers(p.sizes)
