@@ -77,6 +77,9 @@ def test_weights_round_trip_through_fast_and_public_paths(name: str) -> None:
             net.set_weights(expected)
         net.run(50.0)  # a simulation in between must not disturb the cached handles
         np.testing.assert_allclose(net.get_weights(), expected, rtol=1e-12, atol=1e-15)
+        expected = -expected
+        net.set_weights(expected)  # every synapse changes projection
+        np.testing.assert_allclose(_generic_read(net), expected, rtol=1e-12, atol=1e-15)
         # the public path writes, the fast path reads (the fast write itself assumes it is
         # the network's only writer: it skips synapses whose value it wrote last time)
         other = rng.normal(0.0, 0.5, (N, N)) * spec.mask

@@ -32,14 +32,27 @@ def _low_level_set() -> Any:
         return None
 
 
+def _indices(population: Any, node_ids: Any) -> np.ndarray:
+    """Population indices of NEST node ids (a population's ids are sorted)."""
+    ids = np.asarray(population.all_cells, dtype=int)
+    node_ids = np.atleast_1d(np.asarray(node_ids, dtype=int))
+    index = np.searchsorted(ids, node_ids)
+    if len(node_ids) and not np.array_equal(ids[np.minimum(index, len(ids) - 1)], node_ids):
+        raise RuntimeError(f"NEST reported a node outside population {population.label!r}")
+    return index
+
+
 class _Synapses:
     """One projection's cached SynapseCollection, its [post, pre] indices and the values last
     written (in NEST units), so a write touches only what changed."""
 
     def __init__(self, projection: Any) -> None:
         self.conns = projection.nest_connections  # built once; the network never rewires
-        self.post = np.asarray(projection.post.id_to_index(list(self.conns.targets())), dtype=int)
-        self.pre = np.asarray(projection.pre.id_to_index(list(self.conns.sources())), dtype=int)
+        # one status query for both ends (each costs a full dict per synapse), and our own
+        # id -> index map instead of PyNN's id_to_index, which asks NEST per call
+        ends = self.conns.get(["source", "target"]) if len(self.conns) else {}
+        self.post = _indices(projection.post, ends.get("target", []))
+        self.pre = _indices(projection.pre, ends.get("source", []))
         # PyNN weights are uS, NEST's nS; NEST wants inhibitory conductances negative
         self.scale = 1000.0 * (-1.0 if projection.receptor_type == "inhibitory" else 1.0)
         self.last: np.ndarray | None = None
@@ -100,12 +113,7 @@ class NestSamplingNetwork(PyNNSamplingNetwork):
         device.set(n_events=0)
         # our own id -> index map: PyNN's id_to_index queries NEST for the population's
         # first and last ids on every call (60 ms per read at N = 200)
-        ids = self.__dict__.get("_nest_ids")
-        if ids is None:
-            ids = self._nest_ids = np.asarray(self.cells.all_cells, dtype=int)
-        index = np.searchsorted(ids, senders)
-        if len(senders) and not np.array_equal(ids[np.minimum(index, len(ids) - 1)], senders):
-            raise RuntimeError("spike recorder reported a sender outside the population")
+        index = _indices(self.cells, senders)
         order = np.lexsort((times, index))
         index, times = index[order], times[order]
         bounds = np.searchsorted(index, np.arange(self.spec.n_units + 1))

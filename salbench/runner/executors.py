@@ -148,8 +148,9 @@ class DaskExecutor(CellExecutor):
             self._futures.append(self.client.submit(_run_cell_on_worker, cell, key=key,
                                                     pure=False))
         for future in as_completed(self._futures):
-            self._yielded.add(future.key)
             yield self._by_key[future.key], self._result(future)
+            # only now: Ctrl-C before the consumer stored it leaves it to cancel()
+            self._yielded.add(future.key)
         self._futures = []
 
     @staticmethod

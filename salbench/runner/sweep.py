@@ -56,6 +56,8 @@ def _interrupt_deferred() -> Iterator[None]:
         return
     caught: list[int] = []
     previous = signal.signal(signal.SIGINT, lambda signum, frame: caught.append(signum))
+    if previous is None:  # a handler installed outside Python: restore Python's default
+        previous = signal.default_int_handler
     try:
         yield
     finally:

@@ -14,8 +14,12 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import resource
 import time
+from collections import defaultdict
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
 import numpy as np
@@ -26,6 +30,24 @@ from salbench.rules.sal import SALRule
 from salbench.timing import PhaseTimer
 
 BACKENDS = ("nest", "neuron", "nest-public", "neuron-public")
+
+
+class WallAndCpuTimer(PhaseTimer):
+    """The runner's phase timer (wall time) that also sums this process's CPU time per phase:
+    on a shared, busy machine the CPU-time split is the steadier measure."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.cpu: dict[str, float] = defaultdict(float)
+
+    @contextmanager
+    def phase(self, name: str) -> Iterator[None]:
+        c0 = time.process_time()
+        try:
+            with super().phase(name):
+                yield
+        finally:
+            self.cpu[name] += time.process_time() - c0
 
 
 def all_to_all_spec(n: int, seed: int = 0) -> NetworkSpec:
@@ -57,7 +79,7 @@ class EpochLoop:
     """A built network and SAL rule; `epoch()` runs one learning epoch, timed by phase."""
 
     def __init__(self, backend_name: str, n: int, epoch_ms: float, seed: int = 1) -> None:
-        self.timer = PhaseTimer()
+        self.timer = WallAndCpuTimer()
         self.backend = make_backend(backend_name, self.timer)
         self.backend.setup(seed)
         self.spec = all_to_all_spec(n, seed)
@@ -78,10 +100,21 @@ class EpochLoop:
     def reset_timer(self) -> None:
         """Forget the build and warm-up (numba compilation of the rule) timings."""
         self.timer.totals.clear()
+        self.timer.cpu.clear()
         self.spikes = 0
 
     def close(self) -> None:
         self.backend.end()
+
+
+PHASES = ("simulate", "readout", "learn", "write")
+
+
+def overhead_ratio(totals: dict[str, float]) -> float | None:
+    """(readout + rule + write) / simulate."""
+    simulate = totals.get("simulate", 0.0)
+    overhead = totals.get("readout", 0.0) + totals.get("learn", 0.0) + totals.get("write", 0.0)
+    return round(overhead / simulate, 4) if simulate else None
 
 
 def measure(backend_name: str, n: int, epoch_ms: float, epochs: int = 3) -> dict[str, Any]:
@@ -94,17 +127,17 @@ def measure(backend_name: str, n: int, epoch_ms: float, epochs: int = 3) -> dict
         loop.reset_timer()
         for _ in range(epochs):
             loop.epoch()
-        t = dict(loop.timer.totals)
+        t, cpu = dict(loop.timer.totals), dict(loop.timer.cpu)
     finally:
         loop.close()
-    simulate = t.get("simulate", 0.0)
-    overhead = t.get("readout", 0.0) + t.get("learn", 0.0) + t.get("write", 0.0)
     return {
         "backend": backend_name, "n": n, "epoch_ms": epoch_ms, "epochs": epochs,
         "build_s": round(build_s, 3),
-        **{k: round(t.get(k, 0.0) / epochs, 4) for k in ("simulate", "readout", "learn",
-                                                         "write")},
-        "overhead_ratio": round(overhead / simulate, 4) if simulate else None,
+        **{k: round(t.get(k, 0.0) / epochs, 4) for k in PHASES},
+        "overhead_ratio": overhead_ratio(t),
+        **{f"{k}_cpu": round(cpu.get(k, 0.0) / epochs, 4) for k in PHASES},
+        "overhead_ratio_cpu": overhead_ratio(cpu),
+        "load_avg": round(os.getloadavg()[0], 2),
         "rate_hz": round(loop.spikes / n / (epochs * epoch_ms / 1000.0), 1),
         "peak_mem_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1),
     }
@@ -120,7 +153,8 @@ def main(argv: list[str] | None = None) -> None:
     args = p.parse_args(argv)
     if not args.json:
         print(f"{'backend':14} {'N':>5} {'epoch':>6} {'sim s':>8} {'read s':>8} {'rule s':>8} "
-              f"{'write s':>8} {'overhead':>9} {'Hz':>6} {'build s':>8}")
+              f"{'write s':>8} {'overhead':>9} {'cpu ovh':>8} {'Hz':>6} {'build s':>8} "
+              f"{'load':>5}")
     for name in args.backend:
         for n in args.n:
             for epoch_ms in args.epoch_ms:
@@ -130,8 +164,9 @@ def main(argv: list[str] | None = None) -> None:
                 else:
                     print(f"{name:14} {n:5d} {epoch_ms:6g} {r['simulate']:8.3f} "
                           f"{r['readout']:8.4f} {r['learn']:8.4f} {r['write']:8.4f} "
-                          f"{100 * r['overhead_ratio']:8.1f}% {r['rate_hz']:6.1f} "
-                          f"{r['build_s']:8.1f}", flush=True)
+                          f"{100 * r['overhead_ratio']:8.1f}% "
+                          f"{100 * r['overhead_ratio_cpu']:7.1f}% {r['rate_hz']:6.1f} "
+                          f"{r['build_s']:8.1f} {r['load_avg']:5.1f}", flush=True)
 
 
 if __name__ == "__main__":

@@ -11,8 +11,10 @@ Each benchmark's extra_info holds the phase split per epoch and the learning ove
 
 from __future__ import annotations
 
+import os
+
 import pytest
-from epoch_loop import EpochLoop
+from epoch_loop import PHASES, EpochLoop, overhead_ratio
 
 # (N, epoch_ms, epochs timed, target overhead ratio or None)
 CASES = [
@@ -33,19 +35,23 @@ def _bench_loop(benchmark, backend: str, n: int, epoch_ms: float, rounds: int) -
         loop.epoch()  # warm-up: numba compiles (or loads) the pairing kernel
         loop.reset_timer()
         benchmark.pedantic(loop.epoch, rounds=rounds, iterations=1, warmup_rounds=0)
-        t = dict(loop.timer.totals)
+        t, cpu = dict(loop.timer.totals), dict(loop.timer.cpu)
     finally:
         loop.close()
-    split = {k: t.get(k, 0.0) / rounds for k in ("simulate", "readout", "learn", "write")}
-    overhead = (split["readout"] + split["learn"] + split["write"]) / split["simulate"]
+    split = {k: t.get(k, 0.0) / rounds for k in PHASES}
+    overhead, overhead_cpu = overhead_ratio(t), overhead_ratio(cpu)
     rate = loop.spikes / n / (rounds * epoch_ms / 1000.0)
     benchmark.extra_info.update({f"{k}_s": round(v, 5) for k, v in split.items()})
-    benchmark.extra_info.update(overhead_ratio=round(overhead, 4), rate_hz=round(rate, 1),
-                                n=n, epoch_ms=epoch_ms)
+    benchmark.extra_info.update({f"{k}_cpu_s": round(cpu.get(k, 0.0) / rounds, 5)
+                                 for k in PHASES})
+    benchmark.extra_info.update(overhead_ratio=overhead, overhead_ratio_cpu=overhead_cpu,
+                                rate_hz=round(rate, 1), n=n, epoch_ms=epoch_ms,
+                                load_avg=round(os.getloadavg()[0], 2))
     print(f"\n{backend} N={n} {epoch_ms:g} ms: simulate {split['simulate']:.3f} s, readout "
           f"{split['readout']:.4f}, rule {split['learn']:.4f}, write {split['write']:.4f} "
-          f"-> overhead {100 * overhead:.1f} % ({rate:.1f} Hz)")
-    return {"overhead": overhead, **split}
+          f"-> overhead {100 * overhead:.1f} % (CPU time: {100 * overhead_cpu:.1f} %; "
+          f"{rate:.1f} Hz)")
+    return {"overhead": overhead, "overhead_cpu": overhead_cpu, **split}
 
 
 @pytest.mark.benchmark(group="epoch-loop")
@@ -56,7 +62,8 @@ def test_bench_epoch_loop(benchmark, backend, n, epoch_ms, rounds, target):
     _skip_unless(backend)
     result = _bench_loop(benchmark, backend, n, epoch_ms, rounds)
     if target is not None:
-        assert result["overhead"] <= target
+        # CPU time: wall time on a shared machine mostly measures the neighbours' load
+        assert result["overhead_cpu"] <= target
 
 
 @pytest.mark.benchmark(group="fast-vs-public N200 100ms")

@@ -11,6 +11,7 @@ The machine's load average is recorded with the speed-up: the target (>= 1.7x wi
 from __future__ import annotations
 
 import os
+import resource
 import sys
 import tempfile
 import time
@@ -28,16 +29,24 @@ from salbench.store import Store
 SWEEP = (["pair-demo"], ["reference"], 8, "quick", ["epochs=200"])
 
 
-def timed_sweep(jobs: int) -> float:
-    """Wall time of the 8-run sweep with `jobs` parallel children (fresh store)."""
+def timed_sweep(jobs: int, cpu: dict[str, float] | None = None) -> float:
+    """Wall time of the 8-run sweep with `jobs` parallel children (fresh store); `cpu`
+    receives the CPU seconds of this (parent) process and of the children."""
     cells = expand_cells(*SWEEP)
     with tempfile.TemporaryDirectory() as tmp:
         store = Store(Path(tmp, "s.sqlite"))
         try:
+            own0 = time.process_time()
+            kids0 = resource.getrusage(resource.RUSAGE_CHILDREN)
             t0 = time.perf_counter()
             counts = run_sweep(cells, store, jobs=jobs,
                                console=Console(file=open(os.devnull, "w")))  # noqa: SIM115
             elapsed = time.perf_counter() - t0
+            kids = resource.getrusage(resource.RUSAGE_CHILDREN)
+            if cpu is not None:
+                cpu["parent"] = time.process_time() - own0
+                cpu["children"] = (kids.ru_utime + kids.ru_stime
+                                   - kids0.ru_utime - kids0.ru_stime)
         finally:
             store.close()
     assert counts["ok"] == len(cells)
@@ -74,8 +83,16 @@ def test_bench_quick_pair_run(benchmark, backend):
 
 
 if __name__ == "__main__":
-    one = timed_sweep(1)
-    load = os.getloadavg()
-    two = timed_sweep(2)
+    cpu1: dict[str, float] = {}
+    cpu2: dict[str, float] = {}
+    load0 = os.getloadavg()[0]
+    one = timed_sweep(1, cpu1)
+    load1 = os.getloadavg()[0]
+    two = timed_sweep(2, cpu2)
+    # Amdahl with the parent's CPU as the serial part: the best --jobs 2 can do here
+    bound = (cpu2["parent"] + cpu2["children"]) / (cpu2["parent"] + cpu2["children"] / 2)
     print(f"8 runs: --jobs 1 {one:.1f} s, --jobs 2 {two:.1f} s, speed-up {one / two:.2f}x; "
-          f"load average {load[0]:.2f} (cores: {os.cpu_count()})", file=sys.stderr)
+          f"CPU s parent/children: jobs 1 {cpu1['parent']:.1f}/{cpu1['children']:.1f}, "
+          f"jobs 2 {cpu2['parent']:.1f}/{cpu2['children']:.1f} (Amdahl bound {bound:.2f}x); "
+          f"load average {load0:.2f} -> {load1:.2f} -> {os.getloadavg()[0]:.2f} "
+          f"(cores: {os.cpu_count()})", file=sys.stderr)
