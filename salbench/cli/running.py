@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import signal
 import sys
 from typing import Any
 
@@ -61,12 +62,16 @@ def main(args: argparse.Namespace) -> int:
             raise UsageError(f"cannot reach the Dask scheduler at {args.scheduler}: {err}; "
                              "is dask-scheduler running there?") from None
     store = Store(args.store)
+    # a scheduler's SIGTERM stops a sweep the way Ctrl-C does: children killed, finished runs
+    # kept, resumable
+    previous = signal.signal(signal.SIGTERM, signal.default_int_handler)
     try:
         counts = run_sweep(cells, store, jobs=args.jobs, resume=args.resume,
                            executor=executor)
     except KeyboardInterrupt:
         return 130
     finally:
+        signal.signal(signal.SIGTERM, previous)
         store.close()
     summary = ", ".join(f"{n} {status}" for status, n in sorted(counts.items()))
     print(f"{len(cells)} cells: {summary}; stored in {args.store}", file=sys.stderr)

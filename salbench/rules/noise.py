@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import numpy as np
-from scipy.stats import truncnorm
 
 
 def plasticity_amplitudes(
@@ -20,6 +19,9 @@ def plasticity_amplitudes(
         raise ValueError("sigma must be >= 0")
     if sigma == 0:
         return np.ones(shape)
+    # imported here: scipy.stats costs ~1.5 s of start-up in every run process
+    from scipy.stats import truncnorm
+
     # truncnorm's bounds are in units of scale, so +-clip_sigmas is +-clip_sigmas * sigma
     xi = truncnorm.rvs(
         -clip_sigmas, clip_sigmas, loc=0.0, scale=sigma, size=shape, random_state=rng
