@@ -42,6 +42,8 @@ def _flatten(prefix: str, params: dict[str, Any]) -> list[tuple[str, Any]]:
         name = f"{prefix}{key}"
         if isinstance(value, dict):
             out += _flatten(name + ".", value)  # an empty table needs no --set
+        elif value is None:
+            continue  # TOML has no null: None is an option's default, which needs no --set
         else:
             out.append((name, value))
     return out
