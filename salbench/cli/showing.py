@@ -35,7 +35,7 @@ def main(args: argparse.Namespace) -> int:
                 "final metrics"):
         table.add_column(col)
     for r in runs:
-        finals = "  ".join(f"{k}={fmt(v)}" for k, v in r.final.items())
+        finals = "\n".join(f"{k}={fmt(v)}" for k, v in r.final.items())
         status = r.status if r.status == "ok" else f"[red]{r.status}[/]: {r.error or ''}"
         table.add_row(str(r.id), r.scenario, r.backend, str(r.seed),
                       " ".join(f"{k}={v}" for k, v in r.sweep.items()), status,
