@@ -13,7 +13,8 @@ from typing import NoReturn
 
 from salbench.cli.common import EXIT_USAGE, UsageError
 
-COMMAND_MODULES = ("listing", "running", "showing", "reporting", "comparing", "preparing")
+COMMAND_MODULES = ("listing", "running", "showing", "reporting", "comparing", "preparing",
+                   "calibrating")
 
 
 class _Parser(argparse.ArgumentParser):

@@ -70,7 +70,8 @@ class SamplingParams(Params):
     sigma_bias_init: NonNegativeFloat = 0.2
     clip_w: PositiveFloat = 2.0
     clip_b: PositiveFloat = 2.0
-    #: realisation settings for LIF backends (see salbench.realisation.units)
+    #: realisation settings for LIF backends (salbench.realisation.units); abstract weights
+    #: and biases go through the backend's calibration unless unit.translation says "linear"
     unit: dict[str, float | str] = Field(default_factory=dict)
     #: time steps per tau_ref on discrete-time backends (the paper: 50 for this network)
     steps_per_tau_ref: PositiveInt | None = 50
@@ -83,8 +84,8 @@ class SamplingProtocol(ScenarioProtocol):
     Params = SamplingParams
     main_metric = "dkl"
     profiles = {
-        "quick": {"iterations": 301, "sleep_tau_ref": 200, "validation_every": 50,
-                  "validation_factor": 25, "eta": 0.05, "eta_b": 0.05, "eta_sal": 0.1},
+        "quick": {"iterations": 1501, "sleep_tau_ref": 200, "validation_every": 300,
+                  "validation_factor": 50, "eta": 0.05, "eta_b": 0.05, "eta_sal": 0.05},
         "paper": {"iterations": 20001},
     }
 
@@ -101,6 +102,9 @@ class SamplingProtocol(ScenarioProtocol):
     def biological_time_ms(self) -> float:
         p = self.params
         return p.tau_ref_ms * sum(self._phase_tau_ref(i) for i in range(p.iterations))
+
+    def planned_network(self) -> tuple[int, int]:
+        return self.params.n_units, self.params.n_units - 1  # fully connected, no self-loops
 
     def run(self, backend: NetworkFactory) -> RunResult:
         p = self.params
@@ -123,7 +127,7 @@ class SamplingProtocol(ScenarioProtocol):
         mask = ~np.eye(n, dtype=bool)
         tau = p.tau_ref_ms
         spec = NetworkSpec(weights=weights.copy(), biases=biases.copy(), mask=mask,
-                           tau_ref_ms=tau, unit=dict(p.unit),
+                           tau_ref_ms=tau, unit={"translation": "calibrated", **p.unit},
                            steps_per_tau_ref=p.steps_per_tau_ref)
         net = backend.build(spec)
         weights = write_weights(net, weights)
@@ -170,6 +174,9 @@ class SamplingProtocol(ScenarioProtocol):
                 weights = write_weights(net, weights)
                 net.set_biases(biases)
             t_ms += duration
+        # for diagnosis: where learning ended, and each unit's activity in the last validation
+        result.notes.update(final_weights=weights.tolist(), final_biases=biases.tolist(),
+                            final_unit_rates_hz=(p_hat / tau * 1000.0).tolist())
         self._finish(result, asym_start)
         return result
 

@@ -62,7 +62,7 @@ class PyNNSamplingNetwork:
             label="sampling units",
         )
         self.set_biases(spec.biases)
-        self.cells.initialize(v=u.v_thresh)
+        self.cells.initialize(v=u.v_thresh)  # near p = 0.5; set_biases sets v_rest
         one_to_one = [(i, i, u.bg_weight_uS, self.delay_ms) for i in range(n)]
         self.background = []
         for receptor in ("excitatory", "inhibitory"):

@@ -1,0 +1,111 @@
+"""`salbench calibrate --backend NAME`: measure a backend's LIF sampling-unit calibration
+(activation function and weight translation), cache it, print the fit and its quality."""
+
+from __future__ import annotations
+
+import argparse
+import json
+from typing import Any
+
+from salbench.cli.common import EXIT_OK, UsageError
+
+
+def add_parser(sub: Any) -> None:
+    p = sub.add_parser("calibrate", help="calibrate LIF sampling units on a PyNN backend "
+                       "(cached; re-run with --force)")
+    p.add_argument("--backend", required=True, metavar="NAME",
+                   help="backend or backend profile (a PyNN backend: nest, neuron, bss2...)")
+    p.add_argument("--set", action="append", default=[], metavar="KEY=VALUE", dest="overrides",
+                   help="neuron or background setting (salbench.realisation.units), e.g. "
+                        "bg_rate_hz=4000")
+    p.add_argument("--tau-ref", type=float, default=10.0, help="tau_ref = tau_syn in ms (10)")
+    p.add_argument("--duration", type=float, default=None,
+                   help="biological seconds of the measurement (default 20)")
+    p.add_argument("--force", action="store_true", help="measure even if a cached one exists")
+    p.add_argument("--json", action="store_true", help="print the calibration as JSON")
+
+
+def _value(text: str) -> Any:
+    try:
+        return json.loads(text)
+    except ValueError:
+        return text
+
+
+def main(args: argparse.Namespace) -> int:
+    from dataclasses import replace
+
+    from pydantic import ValidationError
+
+    from salbench.realisation import calibration as cal_mod
+    from salbench.realisation.units import LIFUnitParams
+    from salbench.runner.config import backend_class, resolve_backend
+
+    source = resolve_backend(args.backend)
+    cls = backend_class(source)
+    reason = cls.unavailable_reason(source.settings)
+    if reason:
+        raise UsageError(f"backend '{args.backend}' is not usable here: {reason}")
+    backend = cls(source.settings)
+    module = getattr(backend, "module_name", None)
+    if not module:
+        raise UsageError(f"backend '{args.backend}' is not a PyNN backend; only LIF sampling "
+                         "units on PyNN simulators are calibrated")
+    timestep = float(getattr(backend, "timestep_ms", 0.1))
+    settings = {}
+    for item in args.overrides:
+        key, sep, value = item.partition("=")
+        if not sep:
+            raise UsageError(f"--set needs KEY=VALUE, got '{item}'")
+        settings[key.strip()] = _value(value.strip())
+    try:
+        unit = LIFUnitParams(**settings)
+    except ValidationError as err:
+        first = err.errors()[0]
+        raise UsageError(f"bad unit setting {first['loc']}: {first['msg']}") from None
+    sweep = cal_mod.Sweep()
+    if args.duration:
+        sweep = replace(sweep, duration_ms=1000.0 * args.duration)
+    key = cal_mod.calibration_key(module, unit, args.tau_ref, timestep, sweep)
+    cal = None if args.force else cal_mod.load(module, key)
+    cached = cal is not None
+    if cal is None:
+        cal = cal_mod.calibrate_with_progress(module, unit, args.tau_ref, timestep, sweep)
+    if args.json:
+        print(json.dumps(cal.to_json(), indent=1))
+        return EXIT_OK
+    _print(cal, cached)
+    return EXIT_OK
+
+
+def _print(cal: Any, cached: bool) -> None:
+    from rich.console import Console
+    from rich.table import Table
+
+    from salbench.realisation.calibration import cache_path
+
+    console = Console()
+    table = Table(title=f"LIF sampling-unit calibration · {cal.module} ({cal.simulator_version})",
+                  show_header=True)
+    table.add_column("quantity")
+    table.add_column("value", justify="right")
+    table.add_column("meaning")
+    rows = [
+        ("v0", f"{cal.v0_mV:.3f} mV", "rest potential where p(z=1) = 0.5 (bias 0)"),
+        ("alpha", f"{cal.alpha_mV:.3f} mV", "logistic width: one abstract bias unit"),
+        ("R² (activation)", f"{cal.r2:.5f}", "logistic fit of p(z=1) against v_rest"),
+        ("exc weight", f"{1000 * cal.exc_uS_per_unit:.3f} nS",
+         f"per abstract unit (theory {1000 * cal.theory_exc_uS_per_unit:.3f} nS)"),
+        ("inh weight", f"{1000 * cal.inh_uS_per_unit:.3f} nS",
+         f"per abstract unit (theory {1000 * cal.theory_inh_uS_per_unit:.3f} nS)"),
+        ("R² (weights)", f"{cal.weight_r2_exc:.3f} / {cal.weight_r2_inh:.3f}",
+         "exc / inh: measured log odds ratio against conductance"),
+        ("tau_eff", f"{cal.tau_eff_ms:.3f} ms", "free membrane time constant"),
+        ("time step", f"{cal.timestep_ms:g} ms", f"tau_ref = tau_syn = {cal.tau_ref_ms:g} ms"),
+    ]
+    for row in rows:
+        table.add_row(*row)
+    console.print(table)
+    where = cache_path(cal.module, cal.key)
+    console.print(f"{'cached' if cached else 'measured in'} "
+                  f"{'' if cached else f'{cal.wall_s:.0f} s, saved to '}{where}")
