@@ -25,7 +25,7 @@ import numpy as np
 from salbench.backends.base import missing_module, simulator_seed
 from salbench.backends.pynn import PyNNBackend
 from salbench.protocols.network import NetworkSpec
-from salbench.realisation.network import PyNNSamplingNetwork
+from salbench.realisation.network import PyNNSamplingNetwork, trains_by_unit
 from salbench.versions import package_version
 
 #: adapter keys of a profile's [settings] (the hardware model ignores them, see hardware.py)
@@ -115,10 +115,7 @@ class Bss2SamplingNetwork(PyNNSamplingNetwork):
         keep = (index >= 0) & (index < self.spec.n_units)
         index, times = index[keep], steps[keep] * state.dt
         state._clear_recordings()  # only the sampling units record on this chip
-        order = np.lexsort((times, index))
-        index, times = index[order], times[order]
-        bounds = np.searchsorted(index, np.arange(self.spec.n_units + 1))
-        return [times[bounds[i]:bounds[i + 1]] for i in range(self.spec.n_units)]
+        return trains_by_unit(index, times, self.spec.n_units)
 
 
 class Bss2Backend(PyNNBackend):

@@ -18,7 +18,7 @@ from typing import Any
 import numpy as np
 
 from salbench.backends.pynn import PyNNBackend
-from salbench.realisation.network import PyNNSamplingNetwork
+from salbench.realisation.network import PyNNSamplingNetwork, trains_by_unit
 
 
 def _low_level_set() -> Any:
@@ -114,10 +114,7 @@ class NestSamplingNetwork(PyNNSamplingNetwork):
         # our own id -> index map: PyNN's id_to_index queries NEST for the population's
         # first and last ids on every call (60 ms per read at N = 200)
         index = _indices(self.cells, senders)
-        order = np.lexsort((times, index))
-        index, times = index[order], times[order]
-        bounds = np.searchsorted(index, np.arange(self.spec.n_units + 1))
-        return [times[bounds[i]:bounds[i + 1]] for i in range(self.spec.n_units)]
+        return trains_by_unit(index, times, self.spec.n_units)
 
 
 class NestBackend(PyNNBackend):

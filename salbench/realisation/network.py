@@ -27,6 +27,15 @@ def translation_for(sim: ModuleType, unit: LIFUnitParams, tau_ref_ms: float,
     return CalibratedTranslation(get_calibration(module, unit, tau_ref_ms, timestep_ms), unit)
 
 
+def trains_by_unit(index: np.ndarray, times: np.ndarray, n_units: int) -> list[np.ndarray]:
+    """Per-unit sorted spike trains from flat (unit index, time) records, as simulators'
+    recorders deliver them; for adapters' fast spike read-out."""
+    order = np.lexsort((times, index))
+    index, times = index[order], times[order]
+    bounds = np.searchsorted(index, np.arange(n_units + 1))
+    return [times[bounds[i]:bounds[i + 1]] for i in range(n_units)]
+
+
 class PyNNSamplingNetwork:
     """Sampling units with private Poisson background and recurrent synapses on the mask.
 
