@@ -36,7 +36,6 @@ import subprocess
 import sys
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
-from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 from typing import Any
 
@@ -44,6 +43,7 @@ import numpy as np
 from scipy.optimize import curve_fit
 
 from salbench.realisation.units import LIFUnitParams
+from salbench.versions import package_version
 
 #: bumped whenever the measurement or the translation changes: old caches become stale
 CALIBRATION_VERSION = 2
@@ -107,13 +107,7 @@ def cache_dir() -> Path:
 def simulator_version(module: str) -> str:
     """Version string of the simulator stack behind a PyNN backend module."""
     dists = ["PyNN", SIMULATOR_DISTS.get(module, "salbench")]
-    out = []
-    for dist in dists:
-        try:
-            out.append(f"{dist}=={version(dist)}")
-        except PackageNotFoundError:
-            out.append(f"{dist}==?")
-    return ",".join(out)
+    return ",".join(f"{dist}=={package_version(dist)}" for dist in dists)
 
 
 def calibration_key(module: str, unit: LIFUnitParams, tau_ref_ms: float, timestep_ms: float,
