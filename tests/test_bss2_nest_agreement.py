@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from pynn_networks import sampling_units
 from scipy import stats
 
 import salbench.simulators.bss2 as bss2
@@ -77,16 +78,7 @@ def test_deterministic_input_matches_nest(kind, w_exc, w_inh):
 
 
 def _poisson_rates(sim, n=20, t_stop=5000.0):
-    cells = sim.Population(n, sim.IF_cond_exp(
-        cm=0.2, tau_m=1.0, e_rev_E=0.0, e_rev_I=-100.0, v_thresh=-50.0, v_reset=-50.001,
-        v_rest=-52.0, tau_refrac=10.0, tau_syn_E=10.0, tau_syn_I=10.0))
-    exc = sim.Population(n, sim.SpikeSourcePoisson(rate=3000.0))
-    inh = sim.Population(n, sim.SpikeSourcePoisson(rate=3000.0))
-    sim.Projection(exc, cells, sim.OneToOneConnector(), sim.StaticSynapse(weight=0.001),
-                   receptor_type="excitatory")
-    sim.Projection(inh, cells, sim.OneToOneConnector(), sim.StaticSynapse(weight=0.001),
-                   receptor_type="inhibitory")
-    cells.record("spikes")
+    cells = sampling_units(sim, n)
     sim.run(t_stop)
     counts = cells.get_spike_counts()
     return np.array([counts[i] for i in cells.all_cells]) / (t_stop / 1000.0)

@@ -9,6 +9,7 @@ import time
 
 import numpy as np
 import pytest
+from pynn_networks import sampling_units
 
 nest_sim = pytest.importorskip("pyNN.nest")
 import salbench.simulators.bss2 as bss2  # noqa: E402
@@ -18,17 +19,7 @@ T_BIO = 10_000.0
 
 
 def _network(sim):
-    cells = sim.Population(N, sim.IF_cond_exp(
-        cm=0.2, tau_m=1.0, e_rev_E=0.0, e_rev_I=-100.0, v_thresh=-50.0, v_reset=-50.001,
-        v_rest=-52.0, tau_refrac=10.0, tau_syn_E=10.0, tau_syn_I=10.0))
-    exc = sim.Population(N, sim.SpikeSourcePoisson(rate=3000.0))
-    inh = sim.Population(N, sim.SpikeSourcePoisson(rate=3000.0))
-    sim.Projection(exc, cells, sim.OneToOneConnector(), sim.StaticSynapse(weight=0.001),
-                   receptor_type="excitatory")
-    sim.Projection(inh, cells, sim.OneToOneConnector(), sim.StaticSynapse(weight=0.001),
-                   receptor_type="inhibitory")
-    cells.record("spikes")
-    return cells
+    return sampling_units(sim, N)
 
 
 def _timed(sim, **setup):
