@@ -41,6 +41,7 @@ def fake_calibration(module: str = "pyNN.nest", unit: LIFUnitParams | None = Non
     unit = unit or LIFUnitParams()
     data = dict(module=module, simulator_version=cal_mod.simulator_version(module),
                 key=calibration_key(module, unit, 10.0, 0.1), tau_ref_ms=10.0, timestep_ms=0.1,
+                delay_ms=0.1,
                 v0_mV=-50.6, alpha_mV=0.8, r2=0.999, mu_mV=-50.5, g_tot_uS=0.26,
                 tau_eff_ms=0.77, exc_uS_per_unit=0.0026, inh_uS_per_unit=0.0035,
                 theory_exc_uS_per_unit=0.0068, theory_inh_uS_per_unit=0.0069,
@@ -82,6 +83,9 @@ def test_key_depends_on_neuron_not_on_translation():
     assert base != calibration_key("pyNN.neuron", LIFUnitParams(), 10.0, 0.1)
     assert base != calibration_key("pyNN.nest", LIFUnitParams(), 10.0, 0.05)
     assert base != calibration_key("pyNN.nest", LIFUnitParams(), 10.0, 0.1, Sweep(points=5))
+    # the weight translation is measured with the runs' synaptic delay
+    assert base == calibration_key("pyNN.nest", LIFUnitParams(), 10.0, 0.1, delay_ms=0.1)
+    assert base != calibration_key("pyNN.nest", LIFUnitParams(), 10.0, 0.1, delay_ms=1.0)
 
 
 def test_cache_roundtrip_and_stale_entries(tmp_path, monkeypatch):
@@ -202,7 +206,9 @@ def test_cli_prints_the_cached_fit(tmp_path, monkeypatch, capsys):
     from salbench.cli.main import main
 
     monkeypatch.setenv("SALBENCH_CACHE", str(tmp_path))
-    cal_mod.save(fake_calibration())
+    # the nest backend profile's delay is 1 ms: the CLI looks up the calibration made with it
+    key = calibration_key("pyNN.nest", LIFUnitParams(), 10.0, 0.1, delay_ms=1.0)
+    cal_mod.save(fake_calibration(key=key, delay_ms=1.0))
     monkeypatch.setattr(cal_mod.subprocess, "run", None)  # nothing may be measured
     assert main(["calibrate", "--backend", "nest"]) == 0
     out = capsys.readouterr().out

@@ -80,8 +80,8 @@ class PyNNBackend(Backend):
 
     def build(self, spec: NetworkSpec) -> PyNNSamplingNetwork:
         with self.timer.phase("build"):
-            # the realisation uses its last argument as the delay of every projection
-            return self.network_class(self.sim, spec, self.timer, self.delay_ms)
+            return self.network_class(self.sim, spec, self.timer, self.timestep_ms,
+                                      self.delay_ms)
 
     def end(self) -> None:
         if getattr(self, "sim", None) is not None:

@@ -52,6 +52,7 @@ def main(args: argparse.Namespace) -> int:
         raise UsageError(f"backend '{args.backend}' is not a PyNN backend; only LIF sampling "
                          "units on PyNN simulators are calibrated")
     timestep = float(getattr(backend, "timestep_ms", 0.1))
+    delay = float(getattr(backend, "delay_ms", timestep))  # runs calibrate with their delay
     settings = {}
     for item in args.overrides:
         key, sep, value = item.partition("=")
@@ -66,11 +67,12 @@ def main(args: argparse.Namespace) -> int:
     sweep = cal_mod.Sweep()
     if args.duration:
         sweep = replace(sweep, duration_ms=1000.0 * args.duration)
-    key = cal_mod.calibration_key(module, unit, args.tau_ref, timestep, sweep)
+    key = cal_mod.calibration_key(module, unit, args.tau_ref, timestep, sweep, delay)
     cal = None if args.force else cal_mod.load(module, key)
     cached = cal is not None
     if cal is None:
-        cal = cal_mod.calibrate_with_progress(module, unit, args.tau_ref, timestep, sweep)
+        cal = cal_mod.calibrate_with_progress(module, unit, args.tau_ref, timestep, sweep,
+                                              delay)
     if args.json:
         print(json.dumps(cal.to_json(), indent=1))
         return EXIT_OK
@@ -102,6 +104,7 @@ def _print(cal: Any, cached: bool) -> None:
          "exc / inh: measured log odds ratio against conductance"),
         ("tau_eff", f"{cal.tau_eff_ms:.3f} ms", "free membrane time constant"),
         ("time step", f"{cal.timestep_ms:g} ms", f"tau_ref = tau_syn = {cal.tau_ref_ms:g} ms"),
+        ("synaptic delay", f"{cal.delay_ms:g} ms", "as in the runs"),
     ]
     for row in rows:
         table.add_row(*row)

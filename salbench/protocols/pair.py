@@ -41,8 +41,9 @@ class PairParams(Params):
     window: Literal["exponential", "triangular"] = "exponential"
     pairing: Literal["nearest", "last_k", "all"] = "nearest"
     k: PositiveInt = 10
-    #: realisation settings for LIF backends (see salbench.realisation.units)
-    unit: dict[str, float] = Field(default_factory=dict)
+    #: realisation settings for LIF backends (see salbench.realisation.units); abstract weights
+    #: and biases go through the backend's calibration unless unit.translation says "linear"
+    unit: dict[str, float | str] = Field(default_factory=dict)
     #: time steps per tau_ref on discrete-time backends (the paper's demo: 25)
     steps_per_tau_ref: PositiveInt | None = None
 
@@ -71,7 +72,8 @@ class PairProtocol(ScenarioProtocol):
         if p.plastic in ("both", "w21"):
             plastic[1, 0] = True
         spec = NetworkSpec(weights=weights, biases=np.asarray(p.biases, dtype=float),
-                           mask=~np.eye(2, dtype=bool), tau_ref_ms=p.tau_ref_ms, unit=p.unit,
+                           mask=~np.eye(2, dtype=bool), tau_ref_ms=p.tau_ref_ms,
+                           unit={"translation": "calibrated", **p.unit},
                            steps_per_tau_ref=p.steps_per_tau_ref)
         net = backend.build(spec)
         rule = SALRule(eta=p.eta, tau=p.tau_ref_ms, window=p.window, pairing=p.pairing,

@@ -20,8 +20,10 @@ share the target and the symmetric initial weights and differ only in what is va
 
 from __future__ import annotations
 
+from typing import Literal
+
 import numpy as np
-from pydantic import Field, NonNegativeFloat, PositiveFloat, PositiveInt
+from pydantic import Field, NonNegativeFloat, NonNegativeInt, PositiveFloat, PositiveInt
 
 from salbench.protocols.base import (
     NetworkFactory,
@@ -59,6 +61,12 @@ class SamplingParams(Params):
     eta: NonNegativeFloat = 0.01
     eta_b: NonNegativeFloat = 0.01
     eta_sal: NonNegativeFloat = 0.01
+    #: anneal all three rates as eta / (1 + iteration / anneal_iterations) (0 = constant, as
+    #: in the authors' code): on LIF backends, where a run is short, fast early learning and a
+    #: low noise floor at the end
+    anneal_iterations: NonNegativeInt = 0
+    #: SAL's window: the paper's triangular one, or exponential (what hardware sensors measure)
+    sal_window: Literal["triangular", "exponential"] = "triangular"
     #: Kolen-Pollack weight decay per iteration, W <- (1 - kp_lambda) W (0 = off)
     kp_lambda: float = Field(0.0, ge=0.0, lt=1.0)
     #: synaptic noise: std of the asymmetric part of the initial weights
@@ -131,7 +139,7 @@ class SamplingProtocol(ScenarioProtocol):
                            steps_per_tau_ref=p.steps_per_tau_ref)
         net = backend.build(spec)
         weights = write_weights(net, weights)
-        sal = SALRule(eta=p.eta_sal, tau=tau, window="triangular", pairing="nearest",
+        sal = SALRule(eta=p.eta_sal, tau=tau, window=p.sal_window, pairing="nearest",
                       a_causal=a_causal, a_acausal=a_acausal, mask=mask)
         reader = StateReader(n, tau)
         coact_state = None
@@ -144,6 +152,7 @@ class SamplingProtocol(ScenarioProtocol):
             duration = n_tau * tau
             spikes = net.run(duration)
             validating = self._validating(it)
+            rate_scale = 1.0 / (1.0 + it / p.anneal_iterations) if p.anneal_iterations else 1.0
             with self.timer.phase("learn"):
                 if validating:
                     states = reader.states(spikes, t_ms, duration, tau / 2)
@@ -154,10 +163,10 @@ class SamplingProtocol(ScenarioProtocol):
                 p_hat = mean_activity(spikes, tau=tau, duration=duration)
                 c_hat, coact_state = coactivation(spikes, tau=tau, duration=duration,
                                                   state=coact_state)
-                biases = biases + p.eta_b * (mean_star - p_hat)
-                weights = weights + p.eta * (coact_star * gain - c_hat)
+                biases = biases + rate_scale * p.eta_b * (mean_star - p_hat)
+                weights = weights + rate_scale * p.eta * (coact_star * gain - c_hat)
                 if p.eta_sal > 0:
-                    weights = weights + sal_step(net, spikes, sal, duration)
+                    weights = weights + rate_scale * sal_step(net, spikes, sal, duration)
                 elif getattr(net, "read_correlations", None) is not None:
                     net.read_correlations()  # keep hardware sensors from accumulating
                 if p.kp_lambda > 0:

@@ -19,7 +19,9 @@ and derive the translation of abstract units (Petrovici et al. 2016):
   per sign gives abstract units per uS.
 
 A calibration is identified by the PyNN module, the simulator's version, the neuron and
-background parameters, tau_ref, the time step and the sweep; it is cached as JSON under
+background parameters, tau_ref, the time step, the synaptic delay and the sweep (the weight
+translation is measured with the delay the runs use: a PSP that starts later overlaps less
+with the presynaptic unit's z = 1 window); it is cached as JSON under
 $SALBENCH_CACHE (default ~/.cache/salbench)/calibrations. A missing or stale cache is rebuilt in
 a fresh process (`python -m salbench.realisation.calibration`) so a run's own simulator
 state is never touched.
@@ -46,7 +48,7 @@ from salbench.realisation.units import LIFUnitParams
 from salbench.versions import package_version
 
 #: bumped whenever the measurement or the translation changes: old caches become stale
-CALIBRATION_VERSION = 2
+CALIBRATION_VERSION = 3
 
 #: which distribution's version identifies each PyNN backend module
 SIMULATOR_DISTS = {"pyNN.nest": "nest-simulator", "pyNN.neuron": "neuron",
@@ -75,6 +77,7 @@ class Calibration:
     key: str
     tau_ref_ms: float
     timestep_ms: float
+    delay_ms: float
     v0_mV: float
     alpha_mV: float
     r2: float
@@ -111,11 +114,16 @@ def simulator_version(module: str) -> str:
 
 
 def calibration_key(module: str, unit: LIFUnitParams, tau_ref_ms: float, timestep_ms: float,
-                    sweep: Sweep = Sweep()) -> str:
+                    sweep: Sweep = Sweep(), delay_ms: float | None = None) -> str:
     data = {"v": CALIBRATION_VERSION, "module": module, "sim": simulator_version(module),
             "unit": unit.neuron_key(), "tau_ref_ms": tau_ref_ms, "timestep_ms": timestep_ms,
-            "sweep": asdict(sweep)}
+            "delay_ms": _delay(timestep_ms, delay_ms), "sweep": asdict(sweep)}
     return hashlib.sha256(json.dumps(data, sort_keys=True).encode()).hexdigest()[:16]
+
+
+def _delay(timestep_ms: float, delay_ms: float | None) -> float:
+    """The synaptic delay of a calibration: one time step unless the runs use another."""
+    return float(timestep_ms if delay_ms is None else delay_ms)
 
 
 def cache_path(module: str, key: str) -> Path:
@@ -159,7 +167,7 @@ def mean_psp_per_uS(e_rev: float, mu: float, g_tot: float, tau_syn: float, tau_e
 
 # -- measuring ------------------------------------------------------------------------------
 def _sampling_units(sim: Any, unit: LIFUnitParams, tau_ref_ms: float, v_rest: np.ndarray,
-                    timestep_ms: float) -> tuple[Any, list[Any]]:
+                    delay_ms: float) -> tuple[Any, list[Any]]:
     """Sampling units with private Poisson background; the projections must be kept alive."""
     n = len(v_rest)
     cells = sim.Population(n, sim.IF_cond_exp(
@@ -167,7 +175,7 @@ def _sampling_units(sim: Any, unit: LIFUnitParams, tau_ref_ms: float, v_rest: np
         v_thresh=unit.v_thresh, v_reset=unit.v_reset, tau_refrac=tau_ref_ms,
         tau_syn_E=tau_ref_ms, tau_syn_I=tau_ref_ms, v_rest=list(map(float, v_rest))))
     cells.initialize(v=list(map(float, v_rest)))
-    pairs = [(i, i, unit.bg_weight_uS, timestep_ms) for i in range(n)]
+    pairs = [(i, i, unit.bg_weight_uS, delay_ms) for i in range(n)]
     keep = []
     for receptor in ("excitatory", "inhibitory"):
         source = sim.Population(n, sim.SpikeSourcePoisson(rate=unit.bg_rate_hz))
@@ -185,7 +193,7 @@ def _spike_trains(cells: Any) -> list[np.ndarray]:
     return out
 
 
-def measure(sim: Any, unit: LIFUnitParams, tau_ref_ms: float, sweep: Sweep, timestep_ms: float,
+def measure(sim: Any, unit: LIFUnitParams, tau_ref_ms: float, sweep: Sweep, delay_ms: float,
             probe_uS: np.ndarray, progress: Callable[[float], None] | None = None,
             ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """On a simulator already set up, in one simulation: p(z = 1) = rate·tau_ref of unconnected
@@ -197,14 +205,14 @@ def measure(sim: Any, unit: LIFUnitParams, tau_ref_ms: float, sweep: Sweep, time
     v_rest = unit.v_thresh + np.linspace(sweep.lo_mV, sweep.hi_mV, sweep.points)
     n_pairs = len(probe_uS)
     v_all = np.concatenate([v_rest, np.full(2 * n_pairs, unit.v_thresh)])
-    cells, keep = _sampling_units(sim, unit, tau_ref_ms, v_all, timestep_ms)
+    cells, keep = _sampling_units(sim, unit, tau_ref_ms, v_all, delay_ms)
     base = len(v_rest)
     for receptor, sign in (("excitatory", 1.0), ("inhibitory", -1.0)):
         conns = []
         for k, g in enumerate(probe_uS):
             if g * sign > 0:
                 a, b = base + 2 * k, base + 2 * k + 1
-                conns += [(a, b, abs(g), timestep_ms), (b, a, abs(g), timestep_ms)]
+                conns += [(a, b, abs(g), delay_ms), (b, a, abs(g), delay_ms)]
         if conns:
             keep.append(sim.Projection(cells, cells, sim.FromListConnector(conns),
                                        sim.StaticSynapse(), receptor_type=receptor))
@@ -243,13 +251,15 @@ def _seed_kwargs(module: str, seed: int) -> dict[str, int]:
 
 def run_calibration(module: str, unit: LIFUnitParams, tau_ref_ms: float, timestep_ms: float,
                     sweep: Sweep = Sweep(),
-                    progress: Callable[[float], None] | None = None) -> Calibration:
+                    progress: Callable[[float], None] | None = None,
+                    delay_ms: float | None = None) -> Calibration:
     """Measure and fit in this process (sets up and ends the simulator)."""
     import time
 
     start = time.perf_counter()
+    delay = _delay(timestep_ms, delay_ms)
     sim = importlib.import_module(module)
-    sim.setup(timestep=timestep_ms, min_delay=timestep_ms, **_seed_kwargs(module, sweep.seed))
+    sim.setup(timestep=timestep_ms, min_delay=delay, **_seed_kwargs(module, sweep.seed))
     if module == "pyNN.nest":
         sim.nest.set_verbosity("M_ERROR")
     # theory first: it sets the probe conductances (0.8 mV is a typical alpha; only the
@@ -263,7 +273,7 @@ def run_calibration(module: str, unit: LIFUnitParams, tau_ref_ms: float, timeste
     fractions = np.repeat(np.asarray(sweep.probes, dtype=float), sweep.pairs_per_probe)
     probe = np.concatenate([fractions * exc_theory, -fractions * inh_theory])
     try:
-        v_rest, p, w_probe = measure(sim, unit, tau_ref_ms, sweep, timestep_ms, probe, progress)
+        v_rest, p, w_probe = measure(sim, unit, tau_ref_ms, sweep, delay, probe, progress)
     finally:
         sim.end()
     v0, alpha, r2 = fit_logistic(v_rest, p)
@@ -275,8 +285,9 @@ def run_calibration(module: str, unit: LIFUnitParams, tau_ref_ms: float, timeste
     s_inh, r2_inh = _slope_through_origin(-probe[~pos], -w_probe[~pos])
     return Calibration(
         module=module, simulator_version=simulator_version(module),
-        key=calibration_key(module, unit, tau_ref_ms, timestep_ms, sweep),
-        tau_ref_ms=tau_ref_ms, timestep_ms=timestep_ms, v0_mV=v0, alpha_mV=alpha, r2=r2,
+        key=calibration_key(module, unit, tau_ref_ms, timestep_ms, sweep, delay),
+        tau_ref_ms=tau_ref_ms, timestep_ms=timestep_ms, delay_ms=delay, v0_mV=v0,
+        alpha_mV=alpha, r2=r2,
         mu_mV=mu, g_tot_uS=g_tot, tau_eff_ms=tau_eff,
         exc_uS_per_unit=1.0 / s_exc, inh_uS_per_unit=1.0 / s_inh,
         theory_exc_uS_per_unit=alpha / exc, theory_inh_uS_per_unit=alpha / -inh,
@@ -306,15 +317,16 @@ def load(module: str, key: str) -> Calibration | None:
 
 
 def get_calibration(module: str, unit: LIFUnitParams, tau_ref_ms: float, timestep_ms: float,
-                    sweep: Sweep = Sweep(), rebuild: bool = False) -> Calibration:
+                    sweep: Sweep = Sweep(), rebuild: bool = False,
+                    delay_ms: float | None = None) -> Calibration:
     """The cached calibration, or a new one measured in a fresh process (with a progress
     display on stderr)."""
-    key = calibration_key(module, unit, tau_ref_ms, timestep_ms, sweep)
+    key = calibration_key(module, unit, tau_ref_ms, timestep_ms, sweep, delay_ms)
     cal = None if rebuild else load(module, key)
     if cal is not None:
         return cal
     request = {"module": module, "unit": unit.model_dump(), "tau_ref_ms": tau_ref_ms,
-               "timestep_ms": timestep_ms, "sweep": asdict(sweep)}
+               "timestep_ms": timestep_ms, "delay_ms": delay_ms, "sweep": asdict(sweep)}
     done = subprocess.run([sys.executable, "-m", "salbench.realisation.calibration",
                            json.dumps(request)], stdout=subprocess.PIPE, text=True)
     if done.returncode != 0:
@@ -326,7 +338,8 @@ def get_calibration(module: str, unit: LIFUnitParams, tau_ref_ms: float, timeste
 
 
 def calibrate_with_progress(module: str, unit: LIFUnitParams, tau_ref_ms: float,
-                            timestep_ms: float, sweep: Sweep = Sweep()) -> Calibration:
+                            timestep_ms: float, sweep: Sweep = Sweep(),
+                            delay_ms: float | None = None) -> Calibration:
     """Measure with a rich progress bar (on stderr) and save to the cache."""
     from rich.console import Console
     from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
@@ -337,7 +350,8 @@ def calibrate_with_progress(module: str, unit: LIFUnitParams, tau_ref_ms: float,
                   console=console, transient=False) as bar:
         task = bar.add_task("sweep", total=1.0)
         cal = run_calibration(module, unit, tau_ref_ms, timestep_ms, sweep,
-                              progress=lambda f: bar.update(task, completed=f))
+                              progress=lambda f: bar.update(task, completed=f),
+                              delay_ms=delay_ms)
     save(cal)
     return cal
 
@@ -366,7 +380,8 @@ def _main(argv: list[str]) -> int:
     cal = calibrate_with_progress(request["module"], LIFUnitParams(**request["unit"]),
                                   request["tau_ref_ms"], request["timestep_ms"],
                                   Sweep(**{**request["sweep"],
-                                           "probes": tuple(request["sweep"]["probes"])}))
+                                           "probes": tuple(request["sweep"]["probes"])}),
+                                  request.get("delay_ms"))
     print(cache_path(cal.module, cal.key))
     return 0
 

@@ -16,7 +16,7 @@ from salbench.timing import PhaseTimer
 
 
 def translation_for(sim: ModuleType, unit: LIFUnitParams, tau_ref_ms: float,
-                    timestep_ms: float):
+                    timestep_ms: float, delay_ms: float | None = None):
     """The translation of abstract units the unit settings ask for (calibrated: from the
     on-disk cache, measured first if missing or stale)."""
     if unit.translation == "linear":
@@ -24,7 +24,8 @@ def translation_for(sim: ModuleType, unit: LIFUnitParams, tau_ref_ms: float,
     from salbench.realisation.calibration import CalibratedTranslation, get_calibration
 
     module = getattr(sim, "__name__", str(sim))
-    return CalibratedTranslation(get_calibration(module, unit, tau_ref_ms, timestep_ms), unit)
+    cal = get_calibration(module, unit, tau_ref_ms, timestep_ms, delay_ms=delay_ms)
+    return CalibratedTranslation(cal, unit)
 
 
 def trains_by_unit(index: np.ndarray, times: np.ndarray, n_units: int) -> list[np.ndarray]:
@@ -50,13 +51,17 @@ class PyNNSamplingNetwork:
         spec: NetworkSpec,
         timer: PhaseTimer,
         timestep_ms: float,
+        delay_ms: float | None = None,
     ) -> None:
         self.sim = sim
         self.spec = spec
         self.timer = timer
         self.unit = LIFUnitParams(**spec.unit)
-        self.translation = translation_for(sim, self.unit, spec.tau_ref_ms, timestep_ms)
-        self.delay_ms = timestep_ms  # pinned: the shortest delay every simulator accepts
+        # every projection has one delay (default: one time step); the calibration is
+        # measured on the same time step and with the same delay
+        self.delay_ms = timestep_ms if delay_ms is None else delay_ms
+        self.translation = translation_for(sim, self.unit, spec.tau_ref_ms, timestep_ms,
+                                           self.delay_ms)
         self._t = 0.0
         n = spec.n_units
         u = self.unit
