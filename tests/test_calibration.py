@@ -160,13 +160,12 @@ def test_nest_weights_grow_with_conductance(nest_calibration):
 
 
 def _backend(name: str, seed: int):
-    if name == "nest":
-        pytest.importorskip("pyNN.nest")
-        from salbench.backends.nest import NestBackend as cls
-    else:
-        pytest.importorskip("pyNN.neuron")
-        from salbench.backends.neuron import NeuronBackend as cls
-    backend = cls({"timestep_ms": 0.1})
+    """The shipped backend profile (0.1 ms step, 1 ms delay): the runs' own calibration."""
+    pytest.importorskip(f"pyNN.{name}")
+    from salbench.runner.config import backend_class, resolve_backend
+
+    source = resolve_backend(name)
+    backend = backend_class(source)(source.settings)
     backend.setup(seed)
     return backend
 

@@ -1,11 +1,12 @@
-"""The `sampling` scenario on LIF sampling units (NEST, NEURON), the catalogue's `lif` profile.
+"""The `sampling` scenario on LIF sampling units (NEST, NEURON), with the shipped backend
+profiles (0.1 ms step, 1 ms delay) and a shortened `lif` profile (fixed seeds).
 
-Slow (1-2 minutes a NEURON run and 5-20 minutes a NEST run here): marked slow. It checks what
-was measured with this profile, seed 0: with SAL the asymmetry falls 0.846 -> 0.58 (NEST, 1.5x)
-and -> 0.22 (NEURON, 3.9x), without SAL it stays exactly (Hebbian updates are symmetric), and
-wake-sleep learns (D_KL 1.7 -> 0.07-0.12). The issue's stricter acceptance (100x fall, D_KL
-<= 0.5x without SAL) is not met on LIF units: units driven near saturation (~90 Hz) keep
-their asymmetric pairs (design.md section 4) — see the closing note of issue 4.
+What was measured with the full `lif` profile (5 seeds per backend) is in the closing note of
+issue 4. Here: with SAL the asymmetry falls by an order of magnitude, without SAL it stays
+exactly (the Hebbian updates are symmetric), wake-sleep learns (D_KL falls > 20x), and SAL's
+network samples the target better than the one without SAL. The fall stops short of the
+abstract model's because SAL's fixed point on LIF units depends on the units' rates
+(tests/test_sal_regime.py).
 """
 
 from __future__ import annotations
@@ -13,19 +14,17 @@ from __future__ import annotations
 import pytest
 
 from salbench.protocols.sampling import SamplingParams, SamplingProtocol
+from salbench.runner.config import backend_class, resolve_backend
 
-LIF = dict(iterations=201, sleep_tau_ref=100, validation_every=100, validation_factor=20,
-           eta=0.1, eta_b=0.1)
+#: the catalogue's lif profile, shortened 4x (601 iterations; validation phases of 50 s)
+SHORT_LIF = dict(iterations=601, sleep_tau_ref=100, validation_every=300, validation_factor=50,
+                 eta=0.2, eta_b=0.2, anneal_iterations=200, sal_window="exponential")
 
 
 def run(backend_name: str, seed: int, **params):
-    if backend_name == "nest":
-        pytest.importorskip("pyNN.nest")
-        from salbench.backends.nest import NestBackend as cls
-    else:
-        pytest.importorskip("pyNN.neuron")
-        from salbench.backends.neuron import NeuronBackend as cls
-    backend = cls({"timestep_ms": 0.1})
+    pytest.importorskip(f"pyNN.{backend_name}")
+    source = resolve_backend(backend_name)
+    backend = backend_class(source)(source.settings)
     backend.setup(seed)
     try:
         return SamplingProtocol(SamplingParams(**params), seed).run(backend)
@@ -33,13 +32,23 @@ def run(backend_name: str, seed: int, **params):
         backend.end()
 
 
+def check_ordering(name: str, seed: int) -> None:
+    sal = run(name, seed, **SHORT_LIF, eta_sal=1.0, sigma_syn=0.8)
+    nosal = run(name, seed, **SHORT_LIF, eta_sal=0.0, sigma_syn=0.8)
+    assert sal.final["asymmetry_drop"] > 8, sal.final
+    assert nosal.final["asymmetry"] == pytest.approx(nosal.final["asymmetry_start"])
+    assert sal.final["dkl"] < nosal.final["dkl"], (sal.final, nosal.final)
+    for r in (sal, nosal):
+        assert r.final["dkl"] < 0.05 * r.final["dkl_start"]  # wake-sleep learns on LIF units
+        assert r.notes["regime"] == "sampling"
+
+
+def test_sal_ordering_on_nest_units():
+    check_ordering("nest", 1)
+
+
 @pytest.mark.slow
 @pytest.mark.parametrize("name", ["nest", "neuron"])
-def test_sal_reduces_asymmetry_on_lif_units(name):
-    sal = run(name, 0, **LIF, eta_sal=0.5, sigma_syn=0.8)
-    nosal = run(name, 0, **LIF, eta_sal=0.0, sigma_syn=0.8)
-    assert sal.final["asymmetry_drop"] > 1.3
-    assert nosal.final["asymmetry"] > 0.9 * nosal.final["asymmetry_start"]
-    for r in (sal, nosal):
-        assert r.final["dkl"] < 0.2 * r.final["dkl_start"]  # wake-sleep learns on LIF units
-        assert r.notes["regime"] == "sampling"
+@pytest.mark.parametrize("seed", [2, 4])
+def test_sal_ordering_on_lif_units(name, seed):
+    check_ordering(name, seed)
