@@ -47,7 +47,9 @@ class _Synapses:
     written (in NEST units), so a write touches only what changed."""
 
     def __init__(self, projection: Any) -> None:
-        self.conns = projection.nest_connections  # built once; the network never rewires
+        # a fresh GetConnections: PyNN's cached collection is not renewed when NEST re-sorts
+        projection._simulator.state.stale_connection_cache = True
+        self.conns = projection.nest_connections
         # one status query for both ends (each costs a full dict per synapse), and our own
         # id -> index map instead of PyNN's id_to_index, which asks NEST per call
         ends = self.conns.get(["source", "target"]) if len(self.conns) else {}
@@ -86,6 +88,16 @@ class _Synapses:
 
 
 class NestSamplingNetwork(PyNNSamplingNetwork):
+    def run(self, duration_ms: float) -> list[np.ndarray]:
+        spikes = super().run(duration_ms)
+        if not self.__dict__.get("_sorted", False):
+            # NEST sorts the connections by source at its first simulation after they
+            # changed: handles taken before then address other synapses now. The network
+            # never rewires, so handles taken after the first run stay valid.
+            self.__dict__["_nest_cache"] = {}
+            self._sorted = True
+        return spikes
+
     def _synapses(self, projection: Any) -> _Synapses:
         # built lazily on the first write: the base class writes the initial weights from
         # its __init__, before a subclass __init__ could run

@@ -109,6 +109,13 @@ class PyNNSamplingNetwork:
         t0, self._t = self._t, self._t + duration_ms
         with self.timer.phase("readout"):
             spikes = self.read_spikes()
+            # pyNN.nest simulates one min_delay ahead of the requested time: spikes past the
+            # interval are already recorded (and cleared from the recorder), so keep them
+            # for the next interval instead of dropping them
+            carry = getattr(self, "_carry", None)
+            if carry is not None:
+                spikes = [np.concatenate([c, s]) for c, s in zip(carry, spikes, strict=True)]
+            self._carry = [s[s >= self._t] for s in spikes]
         return [s[(s >= t0) & (s < self._t)] for s in spikes]
 
     def set_weights(self, weights: np.ndarray) -> None:
