@@ -111,7 +111,9 @@ def test_protocol_continues_from_the_quantised_weights():
 
 def test_pair_protocol_series_lie_on_the_integer_grid():
     backend = _backend("bss2")
-    result = PairProtocol(PairParams(epochs=3, epoch_ms=500.0, eta=2.0), seed=0).run(backend)
+    # the linear translation: one abstract unit is weight_uS, whatever the calibration says
+    params = PairParams(epochs=3, epoch_ms=500.0, eta=2.0, unit={"translation": "linear"})
+    result = PairProtocol(params, seed=0).run(backend)
     lsb = backend.settings["weight_lsb_uS"] / LIFUnitParams().weight_uS  # one step, abstract
     for key in ("w12", "w21"):
         steps = np.asarray(result.series[key][1:]) / lsb
