@@ -88,14 +88,16 @@ class _Synapses:
 
 
 class NestSamplingNetwork(PyNNSamplingNetwork):
+    _handles_renewed = False
+
     def run(self, duration_ms: float) -> list[np.ndarray]:
         spikes = super().run(duration_ms)
-        if not self.__dict__.get("_sorted", False):
+        if not self._handles_renewed:
             # NEST sorts the connections by source at its first simulation after they
             # changed: handles taken before then address other synapses now. The network
             # never rewires, so handles taken after the first run stay valid.
             self.__dict__["_nest_cache"] = {}
-            self._sorted = True
+            self._handles_renewed = True
         return spikes
 
     def _synapses(self, projection: Any) -> _Synapses:
