@@ -55,3 +55,13 @@ def stored_runs(store: Path) -> list[dict]:
     out = subprocess.run([sys.executable, "-m", "salbench", "show", "--json", "--store",
                           str(store)], capture_output=True, text=True, check=True)
     return json.loads(out.stdout)
+
+
+def shipped_backend(name: str, timer=None):
+    """A backend built from its shipped profile (backends/NAME.toml: time step, delay...),
+    not yet set up."""
+    from salbench.runner.config import backend_class, resolve_backend
+
+    source = resolve_backend(name)
+    cls = backend_class(source)
+    return cls(source.settings, timer) if timer is not None else cls(source.settings)

@@ -22,6 +22,7 @@ import math
 
 import numpy as np
 import pytest
+from conftest import shipped_backend
 
 from salbench.realisation import calibration as cal_mod
 from salbench.realisation.calibration import (
@@ -163,10 +164,7 @@ def test_nest_weights_grow_with_conductance(nest_calibration):
 def _backend(name: str, seed: int):
     """The shipped backend profile (0.1 ms step, 1 ms delay): the runs' own calibration."""
     pytest.importorskip(f"pyNN.{name}")
-    from salbench.runner.config import backend_class, resolve_backend
-
-    source = resolve_backend(name)
-    backend = backend_class(source)(source.settings)
+    backend = shipped_backend(name)
     backend.setup(seed)
     return backend
 

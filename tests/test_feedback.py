@@ -10,6 +10,7 @@ import math
 
 import numpy as np
 import pytest
+from conftest import shipped_backend
 from pydantic import ValidationError
 from scipy.stats import binomtest
 
@@ -49,10 +50,7 @@ def run(seed: int, backend_name: str = "reference", record: bool = False, **para
     if backend_name == "reference":
         backend = ReferenceBackend({"steps_per_tau_ref": 25}, timer)
     else:
-        from salbench.runner.config import backend_class, resolve_backend
-
-        source = resolve_backend(backend_name)
-        backend = backend_class(source)(source.settings, timer)
+        backend = shipped_backend(backend_name, timer)
     protocol = FeedbackProtocol(FeedbackParams(**params), seed, timer)
     backend.setup(seed)
     factory = Recording(backend) if record else backend

@@ -14,6 +14,7 @@ of the `sampling` network on LIF units (closing note of issue 4).
 from __future__ import annotations
 
 import pytest
+from conftest import shipped_backend
 
 from salbench.backends.reference.backend import ReferenceBackend
 from salbench.protocols.pair import PairParams, PairProtocol
@@ -27,10 +28,7 @@ def final_ratio(backend_name: str, biases: tuple[float, float], seed: int = 1) -
         backend = ReferenceBackend({"steps_per_tau_ref": 25})
     else:
         pytest.importorskip(f"pyNN.{backend_name}")
-        from salbench.runner.config import backend_class, resolve_backend
-
-        source = resolve_backend(backend_name)  # the shipped profile (time step, delay)
-        backend = backend_class(source)(source.settings)
+        backend = shipped_backend(backend_name)  # the shipped profile (time step, delay)
     backend.setup(seed)
     try:
         result = PairProtocol(PairParams(biases=biases, **PARAMS), seed).run(backend)

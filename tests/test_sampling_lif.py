@@ -14,9 +14,9 @@ depends on the units' rates (tests/test_sal_regime.py).
 from __future__ import annotations
 
 import pytest
+from conftest import shipped_backend
 
 from salbench.protocols.sampling import SamplingParams, SamplingProtocol
-from salbench.runner.config import backend_class, resolve_backend
 
 #: the catalogue's lif profile, shortened 4x (601 iterations; validation phases of 50 s)
 SHORT_LIF = dict(iterations=601, sleep_tau_ref=100, validation_every=300, validation_factor=50,
@@ -25,8 +25,7 @@ SHORT_LIF = dict(iterations=601, sleep_tau_ref=100, validation_every=300, valida
 
 def run(backend_name: str, seed: int, **params):
     pytest.importorskip(f"pyNN.{backend_name}")
-    source = resolve_backend(backend_name)
-    backend = backend_class(source)(source.settings)
+    backend = shipped_backend(backend_name)
     backend.setup(seed)
     try:
         return SamplingProtocol(SamplingParams(**params), seed).run(backend)

@@ -63,6 +63,7 @@ class PyNNSamplingNetwork:
         self.translation = translation_for(sim, self.unit, spec.tau_ref_ms, timestep_ms,
                                            self.delay_ms)
         self._t = 0.0
+        self._carry: list[np.ndarray] | None = None  # spikes recorded past the last interval
         n = spec.n_units
         u = self.unit
         tau = spec.tau_ref_ms
@@ -112,9 +113,9 @@ class PyNNSamplingNetwork:
             # pyNN.nest simulates one min_delay ahead of the requested time: spikes past the
             # interval are already recorded (and cleared from the recorder), so keep them
             # for the next interval instead of dropping them
-            carry = getattr(self, "_carry", None)
-            if carry is not None:
-                spikes = [np.concatenate([c, s]) for c, s in zip(carry, spikes, strict=True)]
+            if self._carry is not None:
+                spikes = [np.concatenate([c, s])
+                          for c, s in zip(self._carry, spikes, strict=True)]
             self._carry = [s[s >= self._t] for s in spikes]
         return [s[(s >= t0) & (s < self._t)] for s in spikes]
 
