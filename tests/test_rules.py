@@ -19,7 +19,6 @@ from salbench.rules import (
     exponential,
     mean_activity,
     plasticity_amplitudes,
-    sal_amplitudes,
     sal_update,
     triangular,
 )
@@ -369,13 +368,29 @@ def test_plasticity_amplitudes_zero_sigma_and_clip_at_zero():
         plasticity_amplitudes(rng, 3, -0.1)
 
 
-def test_sal_amplitudes_independent_directions():
-    a_c, a_a = sal_amplitudes(np.random.default_rng(8), 30, 0.2)
-    assert a_c.shape == a_a.shape == (30, 30)
-    assert abs(np.corrcoef(a_c.ravel(), a_a.ravel())[0, 1]) < 0.1
-    assert abs(np.corrcoef(a_c.ravel(), a_c.T.ravel())[0, 1]) < 0.1
-    ones = sal_amplitudes(np.random.default_rng(8), 5, 0.0)
-    np.testing.assert_array_equal(ones[0], np.ones((5, 5)))
+def test_one_amplitude_per_synapse_scales_both_of_its_lobes():
+    """The authors' v3 noise model (design.md 1.1), worked by hand on a reciprocal pair:
+    a_01 = 2 scales both lobes of synapse 1 -> 0, a_10 = 0.5 both lobes of 0 -> 1."""
+    amp = np.array([[1.0, 2.0], [0.5, 1.0]])
+    C = np.array([[0.0, 1.0], [3.0, 0.0]])  # C[0, 1]: 1 before 0; C[1, 0]: 0 before 1
+    dW = sal_update(C, eta=1.0, tau=1.0, duration=1.0, a_causal=amp, a_acausal=amp)
+    assert dW[0, 1] == 2.0 * (-1.0 + 3.0)
+    assert dW[1, 0] == 0.5 * (-3.0 + 1.0)
+    # chance coincidences (C symmetric) cancel within each synapse, whatever the amplitudes;
+    # with independent lobe amplitudes they would not
+    a = plasticity_amplitudes(np.random.default_rng(8), (6, 6), 0.8)
+    S = np.random.default_rng(9).uniform(0, 5, (6, 6))
+    S = S + S.T
+    np.testing.assert_allclose(sal_update(S, eta=1.0, tau=1.0, duration=1.0, a_causal=a,
+                                          a_acausal=a), 0.0, atol=1e-12)
+
+
+def test_amplitudes_of_a_pair_and_of_two_rules_are_independent():
+    rng = np.random.default_rng(8)
+    sal, hebbian = (plasticity_amplitudes(rng, (40, 40), 0.3) for _ in range(2))
+    off = ~np.eye(40, dtype=bool)
+    assert abs(np.corrcoef(sal[off], sal.T[off])[0, 1]) < 0.1  # a_ij and a_ji
+    assert abs(np.corrcoef(sal.ravel(), hebbian.ravel())[0, 1]) < 0.1  # SAL and Hebbian
 
 
 # ---------------------------------------------------------------------------------------------

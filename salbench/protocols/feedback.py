@@ -38,7 +38,7 @@ from salbench.protocols.base import (
 )
 from salbench.protocols.learning import sal_step, write_weights
 from salbench.protocols.network import NetworkSpec
-from salbench.rules.noise import sal_amplitudes
+from salbench.rules.noise import plasticity_amplitudes
 from salbench.rules.sal import SALRule
 
 #: the acceptance threshold of the scenario (design.md 1.3): "aligned" means below 20°
@@ -67,9 +67,10 @@ class FeedbackParams(Params):
     window: Literal["exponential", "triangular"] = "exponential"
     pairing: Literal["nearest", "last_k", "all"] = "nearest"
     k: PositiveInt = 10
-    #: plasticity noise: frozen per-synapse SAL amplitudes 1 + N(0, sigma²) (design.md 1.1).
-    #: Unequal lobes no longer cancel the chance coincidences (∝ rate²), which dwarf the
-    #: weight-dependent part here, so even sigma = 0.05 costs a lot of alignment.
+    #: plasticity noise: one frozen SAL amplitude max(0, 1 + N(0, sigma²)) per synapse of B,
+    #: scaling both lobes of its window (design.md 1.1). Each synapse's lobes stay balanced,
+    #: so the chance coincidences (∝ rate²) still cancel: the noise changes how fast each
+    #: B_ij moves, not where it goes (W is fixed here).
     sigma_plast: NonNegativeFloat = 0.0
     #: W random-walk step per epoch, as a fraction of the initial entry std of W
     w_drift: NonNegativeFloat = 0.0
@@ -173,9 +174,10 @@ class FeedbackProtocol(ScenarioProtocol):
                            groups=layers.groups(), unit=p.unit,
                            steps_per_tau_ref=p.steps_per_tau_ref)
         net = backend.build(spec)
-        a_causal, a_acausal = sal_amplitudes(streams["plasticity"], layers.n, p.sigma_plast)
+        # one frozen amplitude per synapse for both lobes (design.md 1.1)
+        amp = plasticity_amplitudes(streams["plasticity"], (layers.n, layers.n), p.sigma_plast)
         rule = SALRule(eta=p.eta, tau=p.tau_ref_ms, window=p.window, pairing=p.pairing,
-                       k=p.k, a_causal=a_causal, a_acausal=a_acausal, mask=fb_mask)
+                       k=p.k, a_causal=amp, a_acausal=amp, mask=fb_mask)
         result = RunResult()
         self._record(result, layers, 0.0, weights, w0, probes, rates=None)
         for epoch in range(1, p.epochs + 1):

@@ -3,8 +3,10 @@ wake–sleep, with and without SAL (design.md 1.3; paper Figs 4–5; reference-v
 
 Per iteration: a sleep phase of `sleep_tau_ref` refractory periods; from its spikes
 p̂_i = rate_i·tau_ref and the Hebbian coactivation Ĉ (triangular window of width tau_ref,
-nearest pairing); Δb = η_b(⟨z⟩* − p̂), ΔW = η(⟨zzᵀ⟩*·c − Ĉ) with the exact target moments
-and c the per-synapse gain of the Hebbian rule under plasticity noise; then
+nearest pairing); Δb = η_b(⟨z⟩* − p̂), ΔW = η·c·(⟨zzᵀ⟩* − Ĉ) with the exact target moments
+and c the per-synapse amplitude of the Hebbian rule under plasticity noise (the noisy rule
+measures c·Ĉ and the authors' v3 code scales the target term by the same c, its
+`corrected_coact`: noise changes each synapse's speed, not its fixed point); then
 W += η_SAL·ΔW_SAL from the same spikes (triangular window, nearest pairing); optional
 Kolen–Pollack decay W ← (1 − λ)W; clip |W|, |b| ≤ 2; zero diagonal.
 
@@ -45,7 +47,7 @@ from salbench.protocols.boltzmann import (
 from salbench.protocols.learning import sal_step, write_weights
 from salbench.protocols.network import NetworkSpec
 from salbench.rules.hebbian import coactivation, mean_activity
-from salbench.rules.noise import plasticity_amplitudes, sal_amplitudes
+from salbench.rules.noise import plasticity_amplitudes
 from salbench.rules.sal import SALRule
 
 
@@ -128,9 +130,10 @@ class SamplingProtocol(ScenarioProtocol):
         biases = init_rng.normal(0.0, p.sigma_bias_init, size=n)
         weights = self._constrain(weights + p.sigma_syn * asym_noise)
         biases = np.clip(biases, -p.clip_b, p.clip_b)
-        # frozen per-synapse amplitudes, independent per rule and direction (design.md 1.1)
-        gain = plasticity_amplitudes(plast_rng, (n, n), p.sigma_plast)
-        a_causal, a_acausal = sal_amplitudes(plast_rng, n, p.sigma_plast)
+        # frozen amplitudes (design.md 1.1): one per synapse, scaling both lobes of its
+        # window; w_ij's and w_ji's independent; each rule its own draws
+        hebbian_amp = plasticity_amplitudes(plast_rng, (n, n), p.sigma_plast)
+        sal_amp = plasticity_amplitudes(plast_rng, (n, n), p.sigma_plast)
 
         mask = ~np.eye(n, dtype=bool)
         tau = p.tau_ref_ms
@@ -140,7 +143,7 @@ class SamplingProtocol(ScenarioProtocol):
         net = backend.build(spec)
         weights = write_weights(net, weights)
         sal = SALRule(eta=p.eta_sal, tau=tau, window=p.sal_window, pairing="nearest",
-                      a_causal=a_causal, a_acausal=a_acausal, mask=mask)
+                      a_causal=sal_amp, a_acausal=sal_amp, mask=mask)
         reader = StateReader(n, tau)
         coact_state = None
         result = RunResult()
@@ -164,7 +167,7 @@ class SamplingProtocol(ScenarioProtocol):
                 c_hat, coact_state = coactivation(spikes, tau=tau, duration=duration,
                                                   state=coact_state)
                 biases = biases + rate_scale * p.eta_b * (mean_star - p_hat)
-                weights = weights + rate_scale * p.eta * (coact_star * gain - c_hat)
+                weights = weights + rate_scale * p.eta * hebbian_amp * (coact_star - c_hat)
                 if p.eta_sal > 0:
                     weights = weights + rate_scale * sal_step(net, spikes, sal, duration)
                 elif getattr(net, "read_correlations", None) is not None:

@@ -5,7 +5,7 @@ correlation kernel they share, and the plasticity-noise model.
 """
 
 from .hebbian import coactivation, mean_activity
-from .noise import plasticity_amplitudes, sal_amplitudes
+from .noise import plasticity_amplitudes
 from .pairing import PAIRINGS, PairingState, causal_correlation
 from .sal import SALRule, sal_update
 from .windows import WINDOWS, cutoff, exponential, triangular
@@ -21,7 +21,6 @@ __all__ = [
     "exponential",
     "mean_activity",
     "plasticity_amplitudes",
-    "sal_amplitudes",
     "sal_update",
     "triangular",
 ]

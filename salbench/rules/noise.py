@@ -1,4 +1,12 @@
-"""Plasticity noise: frozen per-synapse amplitude variability (design.md section 1.1)."""
+"""Plasticity noise: frozen per-synapse amplitude variability (design.md section 1.1).
+
+The model of the SAL authors' v3 code (github.com/unibe-cns/sal-code, scripts/ssn/train_bm.py:
+`a_forward`/`a_backward`, passed as `set_forward(a_plus=a, a_minus=a)`): every plastic synapse
+j -> i of a rule gets ONE amplitude a_ij, drawn once per run, that scales both lobes of its
+window. a_ij and a_ji (the two synapses of a reciprocal pair) are independent draws, and each
+rule (SAL, the Hebbian task rule) draws its own. So under noise the pair's two SAL updates are
+no longer equal and opposite, but each synapse's own causal and acausal lobes stay balanced.
+"""
 
 from __future__ import annotations
 
@@ -13,7 +21,9 @@ def plasticity_amplitudes(
 ) -> np.ndarray:
     """Amplitudes a = max(0, 1 + xi), xi ~ N(0, sigma^2) truncated at +-clip_sigmas * sigma.
 
-    sigma = 0 gives ones (and draws nothing from ``rng``).
+    One value per synapse: for an (n, n) shape, a[i, j] belongs to the synapse j -> i and
+    a[j, i] to the reverse synapse, an independent draw. sigma = 0 gives ones (and draws
+    nothing from ``rng``).
     """
     if sigma < 0:
         raise ValueError("sigma must be >= 0")
@@ -28,10 +38,3 @@ def plasticity_amplitudes(
     )
     # the paper's model clips at zero: large noise can switch a synapse's rule off, never flip it
     return np.maximum(0.0, 1.0 + xi)
-
-
-def sal_amplitudes(rng: np.random.Generator, n: int, sigma: float) -> tuple[np.ndarray, np.ndarray]:
-    """Per-synapse (n, n) amplitudes (a_causal, a_acausal), the two lobes drawn independently."""
-    a_causal = plasticity_amplitudes(rng, (n, n), sigma)
-    a_acausal = plasticity_amplitudes(rng, (n, n), sigma)
-    return a_causal, a_acausal

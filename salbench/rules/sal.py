@@ -30,8 +30,10 @@ def sal_update(
 
     dW = eta * (tau / duration) * (-a_causal * C + a_acausal * C.T): the causal lobe (pre j
     before post i, C[i, j]) depresses w_ij, the acausal lobe (post i before pre j, C[j, i])
-    potentiates it.  a_* are scalars or per-synapse (n, n) matrices indexed like W.  Zero
-    outside ``mask`` (True = plastic) and on the diagonal.
+    potentiates it.  a_* are scalars or per-synapse (n, n) matrices indexed like W.  Under
+    the paper's plasticity noise (salbench.rules.noise) one amplitude per synapse scales both
+    of its lobes: pass the same matrix as both.  Zero outside ``mask`` (True = plastic) and on
+    the diagonal.
     """
     C = np.asarray(C, dtype=np.float64)
     if C.ndim != 2 or C.shape[0] != C.shape[1]:
