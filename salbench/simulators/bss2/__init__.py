@@ -14,7 +14,10 @@ and ``chip_seed`` (the frozen fixed-pattern noise of the emulated chip).
 
 Hardware time is exposed as ``sim.state.hardware_time_s`` (emulator wall time:
 ``sim.state.wall_time_s``).  Plasticity: ``Projection.read_correlations()``,
-``Projection.get_integer_weights()``, ``Projection.set_integer_weights()``.
+``Projection.get_integer_weights()``, ``Projection.set_integer_weights()``.  Per-cell temporal
+membrane noise (the emulator's stand-in for a white noise current, which the chip lacks):
+``set_membrane_noise(population, mV_per_sqrt_ms)`` with
+``white_current_noise_mV_per_sqrt_ms(std_nA, dt_ms, cm_nF, tau_m_ms)``.
 """
 
 from __future__ import annotations
@@ -45,6 +48,11 @@ from pyNN.standardmodels import StandardCellType
 
 from . import simulator
 from .hardware import HardwareConfig, HardwareLimitError, load_profile  # noqa: F401
+from .noise import (  # noqa: F401
+    get_membrane_noise,
+    set_membrane_noise,
+    white_current_noise_mV_per_sqrt_ms,
+)
 from .populations import Assembly, Population, PopulationView  # noqa: F401
 from .projections import Projection
 from .simulator import state
@@ -81,7 +89,11 @@ SpikeSourceInhGamma = unsupported("SpikeSourceInhGamma", "use SpikeSourceArray")
 DCSource = unsupported("DCSource", _NO_CURRENTS)
 ACSource = unsupported("ACSource", _NO_CURRENTS)
 StepCurrentSource = unsupported("StepCurrentSource", _NO_CURRENTS)
-NoisyCurrentSource = unsupported("NoisyCurrentSource", _NO_CURRENTS)
+NoisyCurrentSource = unsupported(
+    "NoisyCurrentSource",
+    "for white noise per cell use set_membrane_noise(population, "
+    "white_current_noise_mV_per_sqrt_ms(stdev, dt, cm, tau_m)) (emulator only), or on-chip "
+    "SpikeSourcePoisson background")
 
 
 # ----------------------------------------------------------------------------- control ----

@@ -64,6 +64,13 @@ class HardwareConfig:
     fpn_cm_rel: float = 0.015
     fpn_clip_sigma: float = 3.0           # draws are truncated at this many standard deviations
     # --- temporal noise -----------------------------------------------------------------------
+    # white noise added to every neuron's v, amp * sqrt(h) * N(0, 1) per step h: the chip's
+    # small intrinsic temporal noise, the same for all neurons.  Per-cell extra noise (e.g. the
+    # equivalent of NEST's white noise_generator current) comes from noise.set_membrane_noise
+    # and adds in quadrature.  A real BrainScaleS-2 has no user-settable per-neuron white-noise
+    # current generator (as far as is publicly known: only a constant offset current per neuron
+    # and on-chip Poisson background spike sources; sampling uses those or spiking noise
+    # networks), so such per-cell fast current noise is an emulator-only idealisation.
     membrane_noise_mV_per_sqrt_ms: float = 0.1
     # --- correlation sensors ------------------------------------------------------------------
     sensor_tau_ms: float | str = "tau_refrac"   # a number, or "tau_refrac" of the post neuron

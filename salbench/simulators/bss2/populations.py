@@ -108,6 +108,8 @@ class Population(_NativeAccess, common.Population):
         self._parameters = parameter_space.as_dict()
         _check_parameters(self.celltype, self._parameters)
         self._initial = {}
+        # extra temporal membrane noise per cell (mV/sqrt(ms)), see noise.set_membrane_noise
+        self._membrane_noise = np.zeros(self.size)
 
     def _get_view(self, selector, label=None):
         return PopulationView(self, selector, label)

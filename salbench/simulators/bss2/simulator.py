@@ -269,6 +269,7 @@ class State(common.control.BaseState):
                                               "tau_syn_E", "tau_syn_I", "i_offset", "v_reset",
                                               "v_thresh", "e_rev_E", "e_rev_I")}
         is_cond = np.zeros(n, np.bool_)
+        extra_noise = np.zeros(n)       # per-cell membrane noise of set_membrane_noise()
         pois = {"node": [], "rate": [], "start": [], "stop": []}
         arr_nodes, arr_lists = [], []
         for pop in self.populations:
@@ -279,6 +280,7 @@ class State(common.control.BaseState):
                     if key in pop._parameters:
                         par[key][slots] = pop._parameters[key]
                 is_cond[slots] = pop.celltype.conductance_based
+                extra_noise[slots] = pop._membrane_noise
             elif kind == "poisson":
                 pois["node"].append(pop._nodes)
                 pois["rate"].append(np.broadcast_to(pop._parameters["rate"], pop.size) / 1000.0)
@@ -320,7 +322,9 @@ class State(common.control.BaseState):
             "p21e": engine.psc_propagators(h, tau_m, tau_e, cm),
             "p21i": engine.psc_propagators(h, tau_m, tau_i, cm),
             "p20": tau_m / cm * (1.0 - np.exp(-h / tau_m)),
-            "noise_amp": np.full(n, cfg.membrane_noise_mV_per_sqrt_ms * np.sqrt(h)),
+            # the chip's own temporal noise and the per-cell extra noise are independent
+            # sources: their amplitudes add in quadrature (per step: amp * sqrt(h) * N(0, 1))
+            "noise_amp": np.hypot(cfg.membrane_noise_mV_per_sqrt_ms, extra_noise) * np.sqrt(h),
         }
         def cat(xs, dt=float):
             return np.concatenate(xs).astype(dt) if xs else np.zeros(0, dt)
