@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import math
 import sqlite3
+import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -101,8 +102,7 @@ class Store:
         self.path.parent.mkdir(parents=True, exist_ok=True)
         try:
             self.conn = sqlite3.connect(self.path, timeout=60.0)
-            self.conn.execute("PRAGMA journal_mode=WAL")
-            self.conn.execute("PRAGMA busy_timeout=60000")
+            self._enable_wal()
             with self.conn:
                 self.conn.executescript(_SCHEMA)
                 row = self.conn.execute("SELECT value FROM meta WHERE key='schema_version'")
@@ -117,6 +117,20 @@ class Store:
                     )
         except sqlite3.DatabaseError as err:
             raise StoreError(f"{self.path} is not a usable salbench store ({err})") from None
+
+    def _enable_wal(self) -> None:
+        """Switch a (possibly new) file to WAL. The switch needs the file to itself, and
+        SQLite answers "database is locked" at once, without waiting out busy_timeout, when
+        another process is creating or switching the same file: so wait and try again."""
+        for _ in range(200):
+            try:
+                self.conn.execute("PRAGMA journal_mode=WAL")
+                return
+            except sqlite3.OperationalError as err:
+                if "locked" not in str(err):
+                    raise
+                time.sleep(0.05)
+        self.conn.execute("PRAGMA journal_mode=WAL")
 
     @classmethod
     def open_existing(cls, path: str | Path) -> Store:
