@@ -15,11 +15,11 @@ import pytest
 
 from salbench.backends.bss2 import Bss2Backend, Bss2SamplingNetwork, hardware_settings
 from salbench.protocols.learning import sal_step, sensors_apply, write_weights
-from salbench.protocols.network import CorrelationSensors, NetworkSpec
 from salbench.protocols.pair import PairParams, PairProtocol
-from salbench.realisation.units import LIFUnitParams
 from salbench.rules.pairing import causal_correlation
 from salbench.rules.sal import SALRule
+from salbench.spec.network import CorrelationSensors, NetworkSpec
+from salbench.spec.units import LIFUnitParams
 
 ROOT = Path(__file__).resolve().parents[1]
 TAU = 10.0
@@ -38,7 +38,8 @@ def _backend(profile: str, seed: int = 0, **over) -> Bss2Backend:
 
 def _pair_spec(w12: float = 1.5, w21: float = 0.5) -> NetworkSpec:
     return NetworkSpec(weights=np.array([[0.0, w12], [w21, 0.0]]), biases=np.zeros(2),
-                       mask=~np.eye(2, dtype=bool), tau_ref_ms=TAU)
+                       mask=~np.eye(2, dtype=bool), tau_ref_ms=TAU,
+                       unit=LIFUnitParams(translation="linear"))  # one unit = weight_uS
 
 
 def _salbench(*args: str, cwd: Path) -> subprocess.CompletedProcess:

@@ -35,15 +35,18 @@ from salbench.realisation.calibration import (
     logistic,
     mean_psp_per_uS,
 )
-from salbench.realisation.units import LIFUnitParams, LinearTranslation
+from salbench.realisation.units import LinearTranslation
+from salbench.spec.units import LIFUnitParams
 
 
-def fake_calibration(module: str = "pyNN.nest", unit: LIFUnitParams | None = None,
+def fake_calibration(host_name: str = "nest", unit: LIFUnitParams | None = None,
                      **kw) -> Calibration:
+    """A calibration as the shipped backend `host_name` would store it for `unit`."""
     unit = unit or LIFUnitParams()
-    data = dict(module=module, simulator_version=cal_mod.simulator_version(module),
-                key=calibration_key(module, unit, 10.0, 0.1), tau_ref_ms=10.0, timestep_ms=0.1,
-                delay_ms=0.1,
+    host = shipped_backend(host_name)
+    data = dict(backend=host.name, identity=host.calibration_identity(),
+                key=cal_mod.host_key(host, unit, 10.0), tau_ref_ms=10.0,
+                timestep_ms=host.timestep_ms, delay_ms=host.delay_ms,
                 v0_mV=-50.6, alpha_mV=0.8, r2=0.999, mu_mV=-50.5, g_tot_uS=0.26,
                 tau_eff_ms=0.77, exc_uS_per_unit=0.0026, inh_uS_per_unit=0.0035,
                 theory_exc_uS_per_unit=0.0068, theory_inh_uS_per_unit=0.0069,
@@ -78,16 +81,42 @@ def test_free_membrane_and_psp_theory():
 
 
 def test_key_depends_on_neuron_not_on_translation():
-    base = calibration_key("pyNN.nest", LIFUnitParams(), 10.0, 0.1)
-    assert base == calibration_key("pyNN.nest", LIFUnitParams(weight_scale=2.0,
-                                                              translation="calibrated"), 10.0, 0.1)
-    assert base != calibration_key("pyNN.nest", LIFUnitParams(bg_rate_hz=4000.0), 10.0, 0.1)
-    assert base != calibration_key("pyNN.neuron", LIFUnitParams(), 10.0, 0.1)
-    assert base != calibration_key("pyNN.nest", LIFUnitParams(), 10.0, 0.05)
-    assert base != calibration_key("pyNN.nest", LIFUnitParams(), 10.0, 0.1, Sweep(points=5))
+    nest = shipped_backend("nest")
+    identity = nest.calibration_identity()
+    base = calibration_key(identity, LIFUnitParams(), 10.0, 0.1, 1.0)
+    assert base == cal_mod.host_key(nest, LIFUnitParams(), 10.0)  # the profile's 0.1 / 1 ms
+    assert base == calibration_key(identity, LIFUnitParams(weight_scale=2.0,
+                                                           translation="calibrated"), 10.0, 0.1,
+                                   1.0)
+    assert base != calibration_key(identity, LIFUnitParams(bg_rate_hz=4000.0), 10.0, 0.1, 1.0)
+    assert base != calibration_key(shipped_backend("neuron").calibration_identity(),
+                                   LIFUnitParams(), 10.0, 0.1, 1.0)
+    assert base != calibration_key(identity, LIFUnitParams(), 10.0, 0.05, 1.0)
+    assert base != calibration_key(identity, LIFUnitParams(), 10.0, 0.1, 1.0, Sweep(points=5))
     # the weight translation is measured with the runs' synaptic delay
-    assert base == calibration_key("pyNN.nest", LIFUnitParams(), 10.0, 0.1, delay_ms=0.1)
-    assert base != calibration_key("pyNN.nest", LIFUnitParams(), 10.0, 0.1, delay_ms=1.0)
+    assert base != calibration_key(identity, LIFUnitParams(), 10.0, 0.1, 0.1)
+
+
+def test_key_depends_on_the_noise_model_and_only_its_own_settings():
+    identity = shipped_backend("nest").calibration_identity()
+
+    def key(**unit):
+        return calibration_key(identity, LIFUnitParams(**unit), 10.0, 0.1, 1.0)
+
+    assert key() != key(noise="white")
+    assert key(noise="white") != key(noise="white", noise_std_nA=1.0)
+    assert key(noise="white") != key(noise="white", noise_dt_ms=0.2)
+    # a noise model's key ignores the other model's settings
+    assert key() == key(noise_std_nA=1.0)
+    assert key(noise="white") == key(noise="white", bg_rate_hz=4000.0)
+
+
+def test_every_bss2_profile_is_its_own_calibration():
+    """The three emulated chips (ideal, calibrated, uncalibrated) differ in hardware: one
+    cache entry must not serve them all."""
+    keys = {name: cal_mod.host_key(shipped_backend(name), LIFUnitParams(), 10.0)
+            for name in ("bss2", "bss2-ideal", "bss2-uncalibrated")}
+    assert len(set(keys.values())) == 3
 
 
 def test_cache_roundtrip_and_stale_entries(tmp_path, monkeypatch):
@@ -95,14 +124,14 @@ def test_cache_roundtrip_and_stale_entries(tmp_path, monkeypatch):
     cal = fake_calibration()
     path = cal_mod.save(cal)
     assert path.parent == tmp_path / "calibrations"
-    assert cal_mod.load("pyNN.nest", cal.key) == cal
+    assert cal_mod.load("nest", cal.key) == cal
     # a file whose content does not match its key (e.g. hand-edited or older format) is stale
     data = json.loads(path.read_text())
     data["key"] = "0" * 16
     path.write_text(json.dumps(data))
-    assert cal_mod.load("pyNN.nest", cal.key) is None
+    assert cal_mod.load("nest", cal.key) is None
     path.write_text("{not json")
-    assert cal_mod.load("pyNN.nest", cal.key) is None
+    assert cal_mod.load("nest", cal.key) is None
 
 
 def test_get_calibration_uses_the_cache(tmp_path, monkeypatch):
@@ -114,10 +143,11 @@ def test_get_calibration_uses_the_cache(tmp_path, monkeypatch):
         raise AssertionError("a cached calibration must not be re-measured")
 
     monkeypatch.setattr(cal_mod.subprocess, "run", no_subprocess)
-    assert cal_mod.get_calibration("pyNN.nest", LIFUnitParams(), 10.0, 0.1) == cal
+    nest = shipped_backend("nest")
+    assert cal_mod.get_calibration(nest, LIFUnitParams(), 10.0) == cal
     # a different neuron is a cache miss: it would be measured
     with pytest.raises(AssertionError, match="re-measured"):
-        cal_mod.get_calibration("pyNN.nest", LIFUnitParams(tau_m=2.0), 10.0, 0.1)
+        cal_mod.get_calibration(nest, LIFUnitParams(tau_m=2.0), 10.0)
 
 
 def test_translations_roundtrip():
@@ -138,8 +168,13 @@ def test_translations_roundtrip():
 def nest_calibration():
     pytest.importorskip("nest")
     pytest.importorskip("pyNN.nest")
-    return cal_mod.run_calibration("pyNN.nest", LIFUnitParams(), 10.0, 0.1,
-                                   Sweep(points=10, duration_ms=2000.0, pairs_per_probe=2))
+    host = shipped_backend("nest")
+    host.setup(4321)
+    try:
+        return cal_mod.run_calibration(host, LIFUnitParams(), 10.0,
+                                       Sweep(points=10, duration_ms=2000.0, pairs_per_probe=2))
+    finally:
+        host.end()
 
 
 def test_nest_activation_is_logistic(nest_calibration):
@@ -205,8 +240,7 @@ def test_cli_prints_the_cached_fit(tmp_path, monkeypatch, capsys):
 
     monkeypatch.setenv("SALBENCH_CACHE", str(tmp_path))
     # the nest backend profile's delay is 1 ms: the CLI looks up the calibration made with it
-    key = calibration_key("pyNN.nest", LIFUnitParams(), 10.0, 0.1, delay_ms=1.0)
-    cal_mod.save(fake_calibration(key=key, delay_ms=1.0))
+    cal_mod.save(fake_calibration())
     monkeypatch.setattr(cal_mod.subprocess, "run", None)  # nothing may be measured
     assert main(["calibrate", "--backend", "nest"]) == 0
     out = capsys.readouterr().out

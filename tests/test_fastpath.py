@@ -11,8 +11,9 @@ import numpy as np
 import pytest
 
 from salbench.backends.pynn import PyNNBackend
-from salbench.protocols.network import NetworkSpec
 from salbench.realisation.network import PyNNSamplingNetwork
+from salbench.spec.network import NetworkSpec
+from salbench.spec.units import LIFUnitParams
 from salbench.timing import PhaseTimer
 
 N = 24
@@ -23,7 +24,7 @@ def _spec(seed: int = 0, n: int = N) -> NetworkSpec:
     mask = ~np.eye(n, dtype=bool)
     mask[3, :] = False  # a unit without inputs: the projections need not be dense
     return NetworkSpec(weights=rng.normal(0.0, 0.5, (n, n)) * mask, biases=rng.normal(0, 0.3, n),
-                       mask=mask)
+                       mask=mask, unit=LIFUnitParams(translation="linear"))
 
 
 def _fast_backend(name: str):

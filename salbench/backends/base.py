@@ -8,7 +8,7 @@ from typing import Any, ClassVar
 
 import numpy as np
 
-from salbench.protocols.network import NetworkSpec, SamplingNetwork
+from salbench.spec.network import NetworkSpec, SamplingNetwork
 from salbench.timing import PhaseTimer
 
 

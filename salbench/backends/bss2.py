@@ -16,7 +16,6 @@ weights move as whole matrices. A profile's `[settings]` mixes the hardware mode
 
 from __future__ import annotations
 
-import dataclasses
 import importlib
 from typing import Any, ClassVar
 
@@ -24,8 +23,8 @@ import numpy as np
 
 from salbench.backends.base import missing_module, simulator_seed
 from salbench.backends.pynn import PyNNBackend
-from salbench.protocols.network import NetworkSpec
 from salbench.realisation.network import PyNNSamplingNetwork, trains_by_unit
+from salbench.spec.network import NetworkSpec
 from salbench.versions import package_version
 
 #: adapter keys of a profile's [settings] (the hardware model ignores them, see hardware.py)
@@ -56,8 +55,8 @@ class Bss2SamplingNetwork(PyNNSamplingNetwork):
     #: write_weights() must continue from the rounded weights the chip holds
     quantises_weights: ClassVar[bool] = True
 
-    def __init__(self, sim, spec: NetworkSpec, *args: Any, **kwargs: Any) -> None:
-        super().__init__(sim, spec, *args, **kwargs)
+    def __init__(self, host: Any, spec: NetworkSpec, *args: Any, **kwargs: Any) -> None:
+        super().__init__(host, spec, *args, **kwargs)
         self._first_node = int(np.asarray(self.cells.all_cells, dtype=np.int64)[0])
 
     # -- sensors -------------------------------------------------------------------------
@@ -174,10 +173,29 @@ class Bss2Backend(PyNNBackend):
                            rng_seed=self._sim_seed, chip_seed=chip)
             self._live = True
 
-    def build(self, spec: NetworkSpec) -> PyNNSamplingNetwork:
-        # the profile's LIF defaults for this hardware, under the scenario's explicit values
-        unit = {**dict(self.settings.get("unit", {})), **dict(spec.unit)}
-        return super().build(dataclasses.replace(spec, unit=unit))
+    @property
+    def delay_ms(self) -> float:
+        return self.timestep_ms  # no synaptic delay: a spike acts from the next step
+
+    def current_noise(self, cells: Any, std_nA: float, dt_ms: float) -> list[Any]:
+        """The chip has no current sources; the emulator's per-cell temporal membrane noise
+        stands in for the white current (same free-membrane process at h = dt; an
+        emulator-only idealisation, salbench.simulators.bss2.noise)."""
+        def per_cell(name: str) -> np.ndarray:  # get() gives a scalar where homogeneous
+            return np.broadcast_to(np.asarray(cells.get(name), dtype=float), (cells.size,))
+
+        amp = [self.sim.white_current_noise_mV_per_sqrt_ms(std_nA, dt_ms, c, t, self.timestep_ms)
+               for c, t in zip(per_cell("cm"), per_cell("tau_m"), strict=True)]
+        self.sim.set_membrane_noise(cells, amp)
+        return []
+
+    def calibration_identity(self) -> dict[str, Any]:
+        """The emulated chip (every hardware setting, chip_seed included) and its LIF unit
+        defaults: the three shipped profiles are three different calibrations."""
+        return {"adapter": f"{type(self).__module__}:{type(self).__qualname__}",
+                "versions": self.versions(), "hardware": hardware_settings(self.settings),
+                "unit_defaults": dict(self.settings.get("unit", {})),
+                "vary_chip": bool(self.settings.get("vary_chip", False))}
 
     def _bank(self) -> None:
         """Keep the counters of the network about to be discarded (setup clears them)."""
@@ -215,7 +233,7 @@ class Bss2Backend(PyNNBackend):
             "simulator_seed": getattr(self, "_sim_seed", None),
             "chip_seed": config.chip_seed if config else None,
             "timestep_ms": self.timestep_ms,
-            "delay_ms": self.timestep_ms,
+            "delay_ms": self.delay_ms,
             "delay_semantics": "no synaptic delay: a spike acts from the next time step",
             "hardware_time_s": round(counters["hardware_time_s"], 6),
             "emulator_wall_time_s": round(counters["wall_time_s"], 6),
@@ -223,4 +241,5 @@ class Bss2Backend(PyNNBackend):
             "hardware_updates": counters["n_updates"],
             "hardware": config.as_dict() if config else None,
             "unit_defaults": dict(self.settings.get("unit", {})),
+            "unit": self.resolved_unit(),
         }

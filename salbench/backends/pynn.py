@@ -11,13 +11,15 @@ A backend profile can use it for a simulator salbench has never heard of:
 
 from __future__ import annotations
 
+import dataclasses
 import importlib
 from types import ModuleType
 from typing import Any, ClassVar
 
 from salbench.backends.base import Backend, missing_module, simulator_seed
-from salbench.protocols.network import NetworkSpec
 from salbench.realisation.network import PyNNSamplingNetwork
+from salbench.spec.network import NetworkSpec
+from salbench.spec.units import LIFUnitParams
 from salbench.versions import package_version
 
 
@@ -78,10 +80,36 @@ class PyNNBackend(Backend):
             self.sim.setup(timestep=self.timestep_ms, min_delay=self.delay_ms,
                            **self.seed_kwargs(self._sim_seed))
 
+    def unit_settings(self, unit: LIFUnitParams) -> LIFUnitParams:
+        """A scenario's unit settings (those it sets) over the profile's LIF defaults for this
+        backend (`[settings.unit]`, e.g. a hardware's v_reset)."""
+        defaults = dict(self.settings.get("unit", {}))
+        return LIFUnitParams(**{**defaults, **unit.model_dump(exclude_unset=True)})
+
     def build(self, spec: NetworkSpec) -> PyNNSamplingNetwork:
+        spec = dataclasses.replace(spec, unit=self.unit_settings(spec.unit))
+        self._unit = spec.unit  # recorded with the run: noise model, translation, neuron
         with self.timer.phase("build"):
-            return self.network_class(self.sim, spec, self.timer, self.timestep_ms,
-                                      self.delay_ms)
+            return self.network_class(self, spec, self.timer)
+
+    # -- what the realisation asks of the simulator's owner (salbench.realisation.host) ----
+    def current_noise(self, cells: Any, std_nA: float, dt_ms: float) -> list[Any]:
+        """Independent white current noise per cell. PyNN's NoisyCurrentSource does not
+        promise independence (pyNN.neuron plays one vector into every cell), so only
+        adapters that know their simulator's source provide it."""
+        raise ValueError(f"backend '{self.name}' ({self.module_name}) has no per-cell "
+                         "independent current-noise source; use unit.noise = \"poisson\"")
+
+    def calibration_identity(self) -> dict[str, Any]:
+        """The simulator stack and the profile settings (all of them: the generic adapter
+        cannot tell which change a neuron)."""
+        return {"adapter": f"{type(self).__module__}:{type(self).__qualname__}",
+                "module": self.module_name, "versions": self.versions(),
+                "settings": self.settings}
+
+    def relaunch_request(self) -> dict[str, Any]:
+        return {"target": f"{type(self).__module__}:{type(self).__qualname__}",
+                "settings": self.settings}
 
     def end(self) -> None:
         if getattr(self, "sim", None) is not None:
@@ -99,4 +127,11 @@ class PyNNBackend(Backend):
             "timestep_ms": self.timestep_ms,
             "delay_ms": self.delay_ms,
             "delay_semantics": "every recurrent and background projection has delay_ms",
+            "unit": self.resolved_unit(),
         }
+
+    def resolved_unit(self) -> dict[str, Any] | None:
+        """The LIF unit of the last network built (scenario settings over profile
+        defaults), for provenance."""
+        unit = getattr(self, "_unit", None)
+        return unit.model_dump(mode="json") if unit is not None else None

@@ -17,7 +17,7 @@ def add_parser(sub: Any) -> None:
                    help="backend or backend profile (a PyNN backend: nest, neuron, bss2...)")
     p.add_argument("--set", action="append", default=[], metavar="KEY=VALUE", dest="overrides",
                    help="neuron or background setting (salbench.realisation.units), e.g. "
-                        "bg_rate_hz=4000")
+                        "noise=white or bg_rate_hz=4000")
     p.add_argument("--tau-ref", type=float, default=10.0, help="tau_ref = tau_syn in ms (10)")
     p.add_argument("--duration", type=float, default=None,
                    help="biological seconds of the measurement (default 20)")
@@ -25,21 +25,15 @@ def add_parser(sub: Any) -> None:
     p.add_argument("--json", action="store_true", help="print the calibration as JSON")
 
 
-def _value(text: str) -> Any:
-    try:
-        return json.loads(text)
-    except ValueError:
-        return text
-
-
 def main(args: argparse.Namespace) -> int:
     from dataclasses import replace
 
     from pydantic import ValidationError
 
+    from salbench.backends.pynn import PyNNBackend
     from salbench.realisation import calibration as cal_mod
-    from salbench.realisation.units import LIFUnitParams
-    from salbench.runner.config import backend_class, resolve_backend
+    from salbench.runner.config import backend_class, parse_override, resolve_backend
+    from salbench.spec.units import LIFUnitParams
 
     source = resolve_backend(args.backend)
     cls = backend_class(source)
@@ -47,48 +41,46 @@ def main(args: argparse.Namespace) -> int:
     if reason:
         raise UsageError(f"backend '{args.backend}' is not usable here: {reason}")
     backend = cls(source.settings)
-    module = getattr(backend, "module_name", None)
-    if not module:
+    if not isinstance(backend, PyNNBackend):
         raise UsageError(f"backend '{args.backend}' is not a PyNN backend; only LIF sampling "
                          "units on PyNN simulators are calibrated")
-    timestep = float(getattr(backend, "timestep_ms", 0.1))
-    delay = float(getattr(backend, "delay_ms", timestep))  # runs calibrate with their delay
-    settings = {}
+    settings: dict[str, Any] = {}
     for item in args.overrides:
-        key, sep, value = item.partition("=")
-        if not sep:
-            raise UsageError(f"--set needs KEY=VALUE, got '{item}'")
-        settings[key.strip()] = _value(value.strip())
+        parts, value = parse_override(item)  # the same KEY=VALUE syntax as `run --set`
+        settings[".".join(parts)] = value
     try:
-        unit = LIFUnitParams(**settings)
+        unit = backend.unit_settings(LIFUnitParams(**settings))
     except ValidationError as err:
         first = err.errors()[0]
         raise UsageError(f"bad unit setting {first['loc']}: {first['msg']}") from None
     sweep = cal_mod.Sweep()
     if args.duration:
         sweep = replace(sweep, duration_ms=1000.0 * args.duration)
-    key = cal_mod.calibration_key(module, unit, args.tau_ref, timestep, sweep, delay)
-    cal = None if args.force else cal_mod.load(module, key)
+    key = cal_mod.host_key(backend, unit, args.tau_ref, sweep)
+    cal = None if args.force else cal_mod.load(backend.name, key)
     cached = cal is not None
     if cal is None:
-        cal = cal_mod.calibrate_with_progress(module, unit, args.tau_ref, timestep, sweep,
-                                              delay)
+        cal = cal_mod.get_calibration(backend, unit, args.tau_ref, sweep, rebuild=True)
     if args.json:
         print(json.dumps(cal.to_json(), indent=1))
         return EXIT_OK
-    _print(cal, cached)
+    _print(cal, unit, cached)
     return EXIT_OK
 
 
-def _print(cal: Any, cached: bool) -> None:
+def _print(cal: Any, unit: Any, cached: bool) -> None:
     from rich.console import Console
     from rich.table import Table
 
     from salbench.realisation.calibration import cache_path
 
     console = Console()
-    table = Table(title=f"LIF sampling-unit calibration · {cal.module} ({cal.simulator_version})",
-                  show_header=True)
+    versions = ", ".join(f"{k} {v}" for k, v in cal.identity.get("versions", {}).items())
+    noise = (f"white current {unit.noise_std_nA:g} nA every {unit.noise_dt_ms:g} ms"
+             if unit.noise == "white"
+             else f"Poisson {unit.bg_rate_hz:g} Hz x {1000 * unit.bg_weight_uS:g} nS")
+    table = Table(title=f"LIF sampling-unit calibration · {cal.backend} ({versions}) · "
+                        f"noise: {noise}", show_header=True)
     table.add_column("quantity")
     table.add_column("value", justify="right")
     table.add_column("meaning")
@@ -109,6 +101,6 @@ def _print(cal: Any, cached: bool) -> None:
     for row in rows:
         table.add_row(*row)
     console.print(table)
-    where = cache_path(cal.module, cal.key)
+    where = cache_path(cal.backend, cal.key)
     console.print(f"{'cached' if cached else 'measured in'} "
                   f"{'' if cached else f'{cal.wall_s:.0f} s, saved to '}{where}")

@@ -10,7 +10,7 @@ from typing import Any, ClassVar, Protocol
 import numpy as np
 from pydantic import BaseModel, ConfigDict
 
-from salbench.protocols.network import NetworkSpec, SamplingNetwork
+from salbench.spec.network import NetworkSpec, SamplingNetwork
 from salbench.timing import PhaseTimer
 
 

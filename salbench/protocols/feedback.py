@@ -37,9 +37,10 @@ from salbench.protocols.base import (
     check_finite,
 )
 from salbench.protocols.learning import sal_step, write_weights
-from salbench.protocols.network import NetworkSpec
 from salbench.rules.noise import plasticity_amplitudes
 from salbench.rules.sal import SALRule
+from salbench.spec.network import NetworkSpec
+from salbench.spec.units import LIFUnitParams
 
 #: the acceptance threshold of the scenario (design.md 1.3): "aligned" means below 20°
 ALIGNED_DEG = 20.0
@@ -80,7 +81,7 @@ class FeedbackParams(Params):
     n_probes: PositiveInt = 200
     probe_seed: int = 0
     #: realisation settings for LIF backends (see salbench.realisation.units)
-    unit: dict[str, float] = Field(default_factory=dict)
+    unit: LIFUnitParams = Field(default_factory=LIFUnitParams)
     #: time steps per tau_ref on discrete-time backends
     steps_per_tau_ref: PositiveInt | None = None
 

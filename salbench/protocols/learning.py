@@ -7,8 +7,8 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from salbench.protocols.network import CorrelationSensors, SamplingNetwork
 from salbench.rules.sal import SALRule, sal_update
+from salbench.spec.network import CorrelationSensors, SamplingNetwork
 
 
 def sensors_apply(net: SamplingNetwork, rule: SALRule) -> bool:

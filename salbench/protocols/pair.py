@@ -21,8 +21,9 @@ from salbench.protocols.base import (
 )
 from salbench.protocols.fitting import exponential_decay_time
 from salbench.protocols.learning import sal_step, write_weights
-from salbench.protocols.network import NetworkSpec
 from salbench.rules.sal import SALRule
+from salbench.spec.network import NetworkSpec
+from salbench.spec.units import LIFUnitParams
 
 
 class PairParams(Params):
@@ -43,7 +44,7 @@ class PairParams(Params):
     k: PositiveInt = 10
     #: realisation settings for LIF backends (see salbench.realisation.units); abstract weights
     #: and biases go through the backend's calibration unless unit.translation says "linear"
-    unit: dict[str, float | str] = Field(default_factory=dict)
+    unit: LIFUnitParams = Field(default_factory=LIFUnitParams)
     #: time steps per tau_ref on discrete-time backends (the paper's demo: 25)
     steps_per_tau_ref: PositiveInt | None = None
 
@@ -73,7 +74,7 @@ class PairProtocol(ScenarioProtocol):
             plastic[1, 0] = True
         spec = NetworkSpec(weights=weights, biases=np.asarray(p.biases, dtype=float),
                            mask=~np.eye(2, dtype=bool), tau_ref_ms=p.tau_ref_ms,
-                           unit={"translation": "calibrated", **p.unit},
+                           unit=p.unit,
                            steps_per_tau_ref=p.steps_per_tau_ref)
         net = backend.build(spec)
         rule = SALRule(eta=p.eta, tau=p.tau_ref_ms, window=p.window, pairing=p.pairing,

@@ -45,10 +45,11 @@ from salbench.protocols.boltzmann import (
     symmetric_normal,
 )
 from salbench.protocols.learning import sal_step, write_weights
-from salbench.protocols.network import NetworkSpec
 from salbench.rules.hebbian import coactivation, mean_activity
 from salbench.rules.noise import plasticity_amplitudes
 from salbench.rules.sal import SALRule
+from salbench.spec.network import NetworkSpec
+from salbench.spec.units import LIFUnitParams
 
 
 class SamplingParams(Params):
@@ -82,7 +83,7 @@ class SamplingParams(Params):
     clip_b: PositiveFloat = 2.0
     #: realisation settings for LIF backends (salbench.realisation.units); abstract weights
     #: and biases go through the backend's calibration unless unit.translation says "linear"
-    unit: dict[str, float | str] = Field(default_factory=dict)
+    unit: LIFUnitParams = Field(default_factory=LIFUnitParams)
     #: time steps per tau_ref on discrete-time backends (the paper: 50 for this network)
     steps_per_tau_ref: PositiveInt | None = 50
 
@@ -138,7 +139,7 @@ class SamplingProtocol(ScenarioProtocol):
         mask = ~np.eye(n, dtype=bool)
         tau = p.tau_ref_ms
         spec = NetworkSpec(weights=weights.copy(), biases=biases.copy(), mask=mask,
-                           tau_ref_ms=tau, unit={"translation": "calibrated", **p.unit},
+                           tau_ref_ms=tau, unit=p.unit,
                            steps_per_tau_ref=p.steps_per_tau_ref)
         net = backend.build(spec)
         weights = write_weights(net, weights)

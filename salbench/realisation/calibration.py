@@ -18,13 +18,19 @@ and derive the translation of abstract units (Petrovici et al. 2016):
   the log odds ratio log(p11·p00 / (p10·p01)) of the joint states; a line through the origin
   per sign gives abstract units per uS.
 
-A calibration is identified by the PyNN module, the simulator's version, the neuron and
-background parameters, tau_ref, the time step, the synaptic delay and the sweep (the weight
-translation is measured with the delay the runs use: a PSP that starts later overlaps less
-with the presynaptic unit's z = 1 window); it is cached as JSON under
-$SALBENCH_CACHE (default ~/.cache/salbench)/calibrations. A missing or stale cache is rebuilt in
-a fresh process (`python -m salbench.realisation.calibration`) so a run's own simulator
-state is never touched.
+The weight probes sit where p(z = 1) = 0.5 (at the fitted v0, set after the activation
+sweep): with white current noise the midpoint moves away from v_thresh, and probes there
+measure noise (native-sal.md).
+
+A calibration belongs to the backend that measures it (`SimulatorHost`): the backend sets the
+simulator up exactly as for its runs (profile settings, seeding, delays) and says which of its
+settings change a unit. Its identity is that, the neuron and noise-model parameters, tau_ref,
+the time step, the synaptic delay and the sweep (the weight translation is measured with the
+delay the runs use: a PSP that starts later overlaps less with the presynaptic unit's z = 1
+window); it is cached as JSON under $SALBENCH_CACHE (default ~/.cache/salbench)/calibrations.
+A missing or stale cache is rebuilt in a fresh process (`python -m
+salbench.realisation.calibration`) that rebuilds the backend from its relaunch request, so a
+run's own simulator state is never touched.
 """
 
 from __future__ import annotations
@@ -44,23 +50,26 @@ from typing import Any
 import numpy as np
 from scipy.optimize import curve_fit
 
-from salbench.realisation.units import LIFUnitParams
-from salbench.versions import package_version
+from salbench.realisation.cells import sampling_cells
+from salbench.realisation.host import SimulatorHost
+from salbench.spec.units import LIFUnitParams
 
 #: bumped whenever the measurement or the translation changes: old caches become stale
-CALIBRATION_VERSION = 3
-
-#: which distribution's version identifies each PyNN backend module
-SIMULATOR_DISTS = {"pyNN.nest": "nest-simulator", "pyNN.neuron": "neuron",
-                   "pyNN.brian2": "brian2"}
+CALIBRATION_VERSION = 4
 
 
 @dataclass(frozen=True)
 class Sweep:
-    """How the activation function is measured: v_rest from v_thresh + lo to v_thresh + hi."""
+    """How the activation function is measured: v_rest from v_thresh + lo to v_thresh + hi
+    under Poisson background; under white current noise the midpoint and the width scale
+    with the free membrane's std sigma_V (measured on NEST: v0 ≈ v_thresh − 2.1 sigma_V,
+    alpha ≈ 0.5 sigma_V at 1.0 and 1.5 nA), so the sweep spans v_thresh + lo_sigma·sigma_V to
+    v_thresh + hi_sigma·sigma_V: a fixed mV range misses v0 at strong noise."""
 
     lo_mV: float = -5.5
     hi_mV: float = 3.5
+    lo_sigma: float = -5.0
+    hi_sigma: float = 0.8
     points: int = 25
     duration_ms: float = 20000.0
     #: probe conductances of the weight measurement, as fractions of the theory value of
@@ -72,8 +81,9 @@ class Sweep:
 
 @dataclass
 class Calibration:
-    module: str
-    simulator_version: str
+    #: the backend that measured it, and its identity (versions, settings)
+    backend: str
+    identity: dict[str, Any]
     key: str
     tau_ref_ms: float
     timestep_ms: float
@@ -107,27 +117,24 @@ def cache_dir() -> Path:
     return Path(root) / "calibrations"
 
 
-def simulator_version(module: str) -> str:
-    """Version string of the simulator stack behind a PyNN backend module."""
-    dists = ["PyNN", SIMULATOR_DISTS.get(module, "salbench")]
-    return ",".join(f"{dist}=={package_version(dist)}" for dist in dists)
+def calibration_key(identity: dict[str, Any], unit: LIFUnitParams, tau_ref_ms: float,
+                    timestep_ms: float, delay_ms: float, sweep: Sweep = Sweep()) -> str:
+    data = {"v": CALIBRATION_VERSION, "backend": identity, "unit": unit.neuron_key(),
+            "tau_ref_ms": tau_ref_ms, "timestep_ms": timestep_ms, "delay_ms": delay_ms,
+            "sweep": asdict(sweep)}
+    blob = json.dumps(data, sort_keys=True, default=str)
+    return hashlib.sha256(blob.encode()).hexdigest()[:16]
 
 
-def calibration_key(module: str, unit: LIFUnitParams, tau_ref_ms: float, timestep_ms: float,
-                    sweep: Sweep = Sweep(), delay_ms: float | None = None) -> str:
-    data = {"v": CALIBRATION_VERSION, "module": module, "sim": simulator_version(module),
-            "unit": unit.neuron_key(), "tau_ref_ms": tau_ref_ms, "timestep_ms": timestep_ms,
-            "delay_ms": _delay(timestep_ms, delay_ms), "sweep": asdict(sweep)}
-    return hashlib.sha256(json.dumps(data, sort_keys=True).encode()).hexdigest()[:16]
+def host_key(host: SimulatorHost, unit: LIFUnitParams, tau_ref_ms: float,
+             sweep: Sweep = Sweep()) -> str:
+    """The key of the calibration `host` measures (and its runs use) for `unit`."""
+    return calibration_key(host.calibration_identity(), unit, tau_ref_ms, host.timestep_ms,
+                           host.delay_ms, sweep)
 
 
-def _delay(timestep_ms: float, delay_ms: float | None) -> float:
-    """The synaptic delay of a calibration: one time step unless the runs use another."""
-    return float(timestep_ms if delay_ms is None else delay_ms)
-
-
-def cache_path(module: str, key: str) -> Path:
-    return cache_dir() / f"{module.replace('.', '_')}-{key}.json"
+def cache_path(backend: str, key: str) -> Path:
+    return cache_dir() / f"{backend}-{key}.json"
 
 
 # -- the physics ---------------------------------------------------------------------------
@@ -148,9 +155,12 @@ def fit_logistic(v: np.ndarray, p: np.ndarray) -> tuple[float, float, float]:
 
 def free_membrane(unit: LIFUnitParams, tau_syn_ms: float,
                   v_rest: float) -> tuple[float, float, float]:
-    """(mu mV, g_tot uS, tau_eff ms) of the free membrane under the Poisson background."""
+    """(mu mV, g_tot uS, tau_eff ms) of the free membrane under the background (a white
+    current adds no conductance)."""
     g_l = unit.cm / unit.tau_m  # nF / ms = uS
-    g_bg = unit.bg_rate_hz * 1e-3 * unit.bg_weight_uS * tau_syn_ms  # mean of each channel
+    g_bg = 0.0
+    if unit.noise == "poisson":
+        g_bg = unit.bg_rate_hz * 1e-3 * unit.bg_weight_uS * tau_syn_ms  # mean of each channel
     g_tot = g_l + 2.0 * g_bg
     mu = (g_l * v_rest + g_bg * unit.e_rev_E + g_bg * unit.e_rev_I) / g_tot
     return mu, g_tot, unit.cm / g_tot
@@ -166,23 +176,19 @@ def mean_psp_per_uS(e_rev: float, mu: float, g_tot: float, tau_syn: float, tau_e
 
 
 # -- measuring ------------------------------------------------------------------------------
-def _sampling_units(sim: Any, unit: LIFUnitParams, tau_ref_ms: float, v_rest: np.ndarray,
-                    delay_ms: float) -> tuple[Any, list[Any]]:
-    """Sampling units with private Poisson background; the projections must be kept alive."""
-    n = len(v_rest)
-    cells = sim.Population(n, sim.IF_cond_exp(
-        cm=unit.cm, tau_m=unit.tau_m, e_rev_E=unit.e_rev_E, e_rev_I=unit.e_rev_I,
-        v_thresh=unit.v_thresh, v_reset=unit.v_reset, tau_refrac=tau_ref_ms,
-        tau_syn_E=tau_ref_ms, tau_syn_I=tau_ref_ms, v_rest=list(map(float, v_rest))))
-    cells.initialize(v=list(map(float, v_rest)))
-    pairs = [(i, i, unit.bg_weight_uS, delay_ms) for i in range(n)]
-    keep = []
-    for receptor in ("excitatory", "inhibitory"):
-        source = sim.Population(n, sim.SpikeSourcePoisson(rate=unit.bg_rate_hz))
-        keep.append(sim.Projection(source, cells, sim.FromListConnector(pairs),
-                                   sim.StaticSynapse(), receptor_type=receptor))
-    cells.record("spikes")
-    return cells, keep
+def free_membrane_std(unit: LIFUnitParams) -> float:
+    """Stationary std (mV) of the free membrane under the white current noise: the AR(1)
+    process of a current held for noise_dt_ms through the leaky membrane."""
+    p = math.exp(-unit.noise_dt_ms / unit.tau_m)
+    return unit.noise_std_nA * unit.tau_m / unit.cm * math.sqrt((1 - p) / (1 + p))
+
+
+def sweep_offsets(unit: LIFUnitParams, sweep: Sweep) -> tuple[float, float]:
+    """(lo, hi) of the rest-potential sweep relative to v_thresh, mV."""
+    if unit.noise == "white":
+        sigma = free_membrane_std(unit)
+        return sweep.lo_sigma * sigma, sweep.hi_sigma * sigma
+    return sweep.lo_mV, sweep.hi_mV
 
 
 def _spike_trains(cells: Any) -> list[np.ndarray]:
@@ -193,47 +199,64 @@ def _spike_trains(cells: Any) -> list[np.ndarray]:
     return out
 
 
-def measure(sim: Any, unit: LIFUnitParams, tau_ref_ms: float, sweep: Sweep, delay_ms: float,
+def measure(host: SimulatorHost, unit: LIFUnitParams, tau_ref_ms: float, sweep: Sweep,
             probe_uS: np.ndarray, progress: Callable[[float], None] | None = None,
-            ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """On a simulator already set up, in one simulation: p(z = 1) = rate·tau_ref of unconnected
-    units over the rest-potential sweep, and the log odds ratio of reciprocally connected pairs
-    at each signed probe conductance (> 0 excitatory, < 0 inhibitory; v_rest = v_thresh).
-    Returns (v_rest, p_on, probe weights in abstract units)."""
+            ) -> tuple[np.ndarray, np.ndarray, float, float, np.ndarray]:
+    """On `host`'s simulator, already set up, in one simulation of two stages:
+    1. p(z = 1) = rate·tau_ref of unconnected units over the rest-potential sweep, fitted
+       with a logistic (v0, alpha);
+    2. the log odds ratio of reciprocally connected pairs at each signed probe conductance
+       (> 0 excitatory, < 0 inhibitory), their rest potential moved to v0 (p = 0.5) first.
+    Returns (v_rest, p_on, v0, alpha, probe weights in abstract units)."""
     from salbench.protocols.boltzmann import StateReader
 
-    v_rest = unit.v_thresh + np.linspace(sweep.lo_mV, sweep.hi_mV, sweep.points)
+    sim = host.sim
+    v_rest = unit.v_thresh + np.linspace(*sweep_offsets(unit, sweep), sweep.points)
     n_pairs = len(probe_uS)
     v_all = np.concatenate([v_rest, np.full(2 * n_pairs, unit.v_thresh)])
-    cells, keep = _sampling_units(sim, unit, tau_ref_ms, v_all, delay_ms)
+    cells, keep = sampling_cells(host, unit, tau_ref_ms, v_all, label="calibration units")
     base = len(v_rest)
+    delay = host.delay_ms
     for receptor, sign in (("excitatory", 1.0), ("inhibitory", -1.0)):
         conns = []
         for k, g in enumerate(probe_uS):
             if g * sign > 0:
                 a, b = base + 2 * k, base + 2 * k + 1
-                conns += [(a, b, abs(g), delay_ms), (b, a, abs(g), delay_ms)]
+                conns += [(a, b, abs(g), delay), (b, a, abs(g), delay)]
         if conns:
             keep.append(sim.Projection(cells, cells, sim.FromListConnector(conns),
                                        sim.StaticSynapse(), receptor_type=receptor))
+    cells.record("spikes")
     warmup = 10 * tau_ref_ms
-    sim.run(warmup)
     chunks = 20
+    sim.run(warmup)
     for k in range(chunks):
         sim.run(sweep.duration_ms / chunks)
         if progress:
-            progress((k + 1) / chunks)
+            progress(0.5 * (k + 1) / chunks)
+    t_probe = warmup + sweep.duration_ms
     spikes = _spike_trains(cells)
-    counts = np.array([np.count_nonzero(s >= warmup) for s in spikes[:base]], dtype=float)
+    window = [(s >= warmup) & (s < t_probe) for s in spikes[:base]]
+    counts = np.array([np.count_nonzero(w) for w in window], dtype=float)
     p_on = counts * tau_ref_ms / sweep.duration_ms
+    v0, alpha, _ = fit_logistic(v_rest, p_on)
+    pairs = sim.PopulationView(cells, np.arange(base, base + 2 * n_pairs))
+    pairs.set(v_rest=v0)
+    sim.run(warmup)
+    for k in range(chunks):
+        sim.run(sweep.duration_ms / chunks)
+        if progress:
+            progress(0.5 + 0.5 * (k + 1) / chunks)
+    start = t_probe + warmup
+    spikes = _spike_trains(cells)
     reader = StateReader(2 * n_pairs, tau_ref_ms)
-    states = reader.states([s[s >= warmup] for s in spikes[base:]], warmup, sweep.duration_ms,
+    states = reader.states([s[s >= start] for s in spikes[base:]], start, sweep.duration_ms,
                            tau_ref_ms / 2).astype(int)
     weights = np.empty(n_pairs)
     for k in range(n_pairs):
         joint = np.bincount(2 * states[:, 2 * k] + states[:, 2 * k + 1], minlength=4) + 0.5
         weights[k] = math.log(joint[3] * joint[0] / (joint[1] * joint[2]))
-    return v_rest, p_on, weights
+    return v_rest, p_on, v0, alpha, weights
 
 
 def _slope_through_origin(x: np.ndarray, y: np.ndarray) -> tuple[float, float]:
@@ -244,39 +267,27 @@ def _slope_through_origin(x: np.ndarray, y: np.ndarray) -> tuple[float, float]:
     return s, r2
 
 
-def _seed_kwargs(module: str, seed: int) -> dict[str, int]:
-    # pyNN.neuron ignores rng_seed; its random streams come from native_rng_baseseed
-    return {"native_rng_baseseed": seed} if module == "pyNN.neuron" else {"rng_seed": seed}
-
-
-def run_calibration(module: str, unit: LIFUnitParams, tau_ref_ms: float, timestep_ms: float,
+def run_calibration(host: SimulatorHost, unit: LIFUnitParams, tau_ref_ms: float,
                     sweep: Sweep = Sweep(),
-                    progress: Callable[[float], None] | None = None,
-                    delay_ms: float | None = None) -> Calibration:
-    """Measure and fit in this process (sets up and ends the simulator)."""
+                    progress: Callable[[float], None] | None = None) -> Calibration:
+    """Measure and fit on `host`, set up for this (it should hold nothing else)."""
     import time
 
     start = time.perf_counter()
-    delay = _delay(timestep_ms, delay_ms)
-    sim = importlib.import_module(module)
-    sim.setup(timestep=timestep_ms, min_delay=delay, **_seed_kwargs(module, sweep.seed))
-    if module == "pyNN.nest":
-        sim.nest.set_verbosity("M_ERROR")
-    # theory first: it sets the probe conductances (0.8 mV is a typical alpha; only the
-    # probe range depends on it)
+    # theory first: it sets the probe conductances (a typical alpha: 0.8 mV under the
+    # Poisson background, half the free membrane's std under white noise; only the probe
+    # range depends on it)
     mu, g_tot, tau_eff = free_membrane(unit, tau_ref_ms, unit.v_thresh)
-    guess_alpha = 0.8
+    guess_alpha = 0.5 * free_membrane_std(unit) if unit.noise == "white" else 0.8
     exc_theory = guess_alpha / mean_psp_per_uS(unit.e_rev_E, mu, g_tot, tau_ref_ms, tau_eff,
                                                tau_ref_ms)
     inh_theory = guess_alpha / -mean_psp_per_uS(unit.e_rev_I, mu, g_tot, tau_ref_ms, tau_eff,
                                                 tau_ref_ms)
     fractions = np.repeat(np.asarray(sweep.probes, dtype=float), sweep.pairs_per_probe)
     probe = np.concatenate([fractions * exc_theory, -fractions * inh_theory])
-    try:
-        v_rest, p, w_probe = measure(sim, unit, tau_ref_ms, sweep, delay, probe, progress)
-    finally:
-        sim.end()
-    v0, alpha, r2 = fit_logistic(v_rest, p)
+    v_rest, p, v0, alpha, w_probe = measure(host, unit, tau_ref_ms, sweep, probe, progress)
+    resid = p - logistic(v_rest, v0, alpha)
+    r2 = 1.0 - float(np.sum(resid**2) / np.sum((p - p.mean()) ** 2))
     mu, g_tot, tau_eff = free_membrane(unit, tau_ref_ms, v0)
     exc = mean_psp_per_uS(unit.e_rev_E, mu, g_tot, tau_ref_ms, tau_eff, tau_ref_ms)
     inh = mean_psp_per_uS(unit.e_rev_I, mu, g_tot, tau_ref_ms, tau_eff, tau_ref_ms)
@@ -284,10 +295,10 @@ def run_calibration(module: str, unit: LIFUnitParams, tau_ref_ms: float, timeste
     s_exc, r2_exc = _slope_through_origin(probe[pos], w_probe[pos])
     s_inh, r2_inh = _slope_through_origin(-probe[~pos], -w_probe[~pos])
     return Calibration(
-        module=module, simulator_version=simulator_version(module),
-        key=calibration_key(module, unit, tau_ref_ms, timestep_ms, sweep, delay),
-        tau_ref_ms=tau_ref_ms, timestep_ms=timestep_ms, delay_ms=delay, v0_mV=v0,
-        alpha_mV=alpha, r2=r2,
+        backend=host.name, identity=host.calibration_identity(),
+        key=host_key(host, unit, tau_ref_ms, sweep),
+        tau_ref_ms=tau_ref_ms, timestep_ms=host.timestep_ms, delay_ms=host.delay_ms,
+        v0_mV=v0, alpha_mV=alpha, r2=r2,
         mu_mV=mu, g_tot_uS=g_tot, tau_eff_ms=tau_eff,
         exc_uS_per_unit=1.0 / s_exc, inh_uS_per_unit=1.0 / s_inh,
         theory_exc_uS_per_unit=alpha / exc, theory_inh_uS_per_unit=alpha / -inh,
@@ -298,7 +309,7 @@ def run_calibration(module: str, unit: LIFUnitParams, tau_ref_ms: float, timeste
 
 
 def save(cal: Calibration) -> Path:
-    path = cache_path(cal.module, cal.key)
+    path = cache_path(cal.backend, cal.key)
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_suffix(f".{os.getpid()}.tmp")
     tmp.write_text(json.dumps(cal.to_json(), indent=1))
@@ -306,8 +317,8 @@ def save(cal: Calibration) -> Path:
     return path
 
 
-def load(module: str, key: str) -> Calibration | None:
-    path = cache_path(module, key)
+def load(backend: str, key: str) -> Calibration | None:
+    path = cache_path(backend, key)
     try:
         data = json.loads(path.read_text())
         cal = Calibration(**data)
@@ -316,42 +327,41 @@ def load(module: str, key: str) -> Calibration | None:
     return cal if cal.key == key else None
 
 
-def get_calibration(module: str, unit: LIFUnitParams, tau_ref_ms: float, timestep_ms: float,
-                    sweep: Sweep = Sweep(), rebuild: bool = False,
-                    delay_ms: float | None = None) -> Calibration:
-    """The cached calibration, or a new one measured in a fresh process (with a progress
-    display on stderr)."""
-    key = calibration_key(module, unit, tau_ref_ms, timestep_ms, sweep, delay_ms)
-    cal = None if rebuild else load(module, key)
+def get_calibration(host: SimulatorHost, unit: LIFUnitParams, tau_ref_ms: float,
+                    sweep: Sweep = Sweep(), rebuild: bool = False) -> Calibration:
+    """The cached calibration of `host`'s backend, or a new one measured in a fresh process
+    on a fresh copy of that backend (with a progress display on stderr)."""
+    key = host_key(host, unit, tau_ref_ms, sweep)
+    cal = None if rebuild else load(host.name, key)
     if cal is not None:
         return cal
-    request = {"module": module, "unit": unit.model_dump(), "tau_ref_ms": tau_ref_ms,
-               "timestep_ms": timestep_ms, "delay_ms": delay_ms, "sweep": asdict(sweep)}
+    request = {"backend": host.relaunch_request(), "unit": unit.model_dump(),
+               "tau_ref_ms": tau_ref_ms, "sweep": asdict(sweep)}
     done = subprocess.run([sys.executable, "-m", "salbench.realisation.calibration",
                            json.dumps(request)], stdout=subprocess.PIPE, text=True)
     if done.returncode != 0:
-        raise RuntimeError(f"calibration of {module} failed (exit {done.returncode})")
-    cal = load(module, key)
+        raise RuntimeError(f"calibration on backend {host.name} failed "
+                           f"(exit {done.returncode})")
+    cal = load(host.name, key)
     if cal is None:
-        raise RuntimeError(f"calibration of {module} wrote no cache file {cache_path(module, key)}")
+        raise RuntimeError(f"calibration on backend {host.name} wrote no cache file "
+                           f"{cache_path(host.name, key)}")
     return cal
 
 
-def calibrate_with_progress(module: str, unit: LIFUnitParams, tau_ref_ms: float,
-                            timestep_ms: float, sweep: Sweep = Sweep(),
-                            delay_ms: float | None = None) -> Calibration:
-    """Measure with a rich progress bar (on stderr) and save to the cache."""
+def calibrate_with_progress(host: SimulatorHost, unit: LIFUnitParams, tau_ref_ms: float,
+                            sweep: Sweep = Sweep()) -> Calibration:
+    """Measure on `host` with a rich progress bar (on stderr) and save to the cache."""
     from rich.console import Console
     from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 
     console = Console(stderr=True)
-    with Progress(TextColumn(f"calibrating {module}"), BarColumn(),
+    with Progress(TextColumn(f"calibrating {host.name}"), BarColumn(),
                   TextColumn("{task.percentage:>3.0f}%"), TimeElapsedColumn(),
                   console=console, transient=False) as bar:
         task = bar.add_task("sweep", total=1.0)
-        cal = run_calibration(module, unit, tau_ref_ms, timestep_ms, sweep,
-                              progress=lambda f: bar.update(task, completed=f),
-                              delay_ms=delay_ms)
+        cal = run_calibration(host, unit, tau_ref_ms, sweep,
+                              progress=lambda f: bar.update(task, completed=f))
     save(cal)
     return cal
 
@@ -375,14 +385,25 @@ class CalibratedTranslation:
         return exc_uS / self.exc_uS_per_unit - inh_uS / self.inh_uS_per_unit
 
 
+def relaunched_host(request: dict[str, Any], seed: int) -> Any:
+    """A backend rebuilt from its `relaunch_request()` in this process, set up with `seed`."""
+    module, _, name = request["target"].partition(":")
+    cls = getattr(importlib.import_module(module), name)
+    host = cls(request["settings"])
+    host.setup(seed)
+    return host
+
+
 def _main(argv: list[str]) -> int:
     request = json.loads(argv[0])
-    cal = calibrate_with_progress(request["module"], LIFUnitParams(**request["unit"]),
-                                  request["tau_ref_ms"], request["timestep_ms"],
-                                  Sweep(**{**request["sweep"],
-                                           "probes": tuple(request["sweep"]["probes"])}),
-                                  request.get("delay_ms"))
-    print(cache_path(cal.module, cal.key))
+    sweep = Sweep(**{**request["sweep"], "probes": tuple(request["sweep"]["probes"])})
+    host = relaunched_host(request["backend"], sweep.seed)
+    try:
+        cal = calibrate_with_progress(host, LIFUnitParams(**request["unit"]),
+                                      request["tau_ref_ms"], sweep)
+    finally:
+        host.end()
+    print(cache_path(cal.backend, cal.key))
     return 0
 
 

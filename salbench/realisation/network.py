@@ -1,31 +1,30 @@
 """A `SamplingNetwork` made of PyNN populations and projections.
 
-Works with any PyNN backend module (`sim`). Backend adapters may pass faster spike read-out
-and weight write functions; the public PyNN calls here are the fallback for every backend.
+Works with any PyNN backend module, through the backend that owns it (`SimulatorHost`).
+Backend adapters may pass faster spike read-out and weight write functions; the public PyNN
+calls here are the fallback for every backend.
 """
 
 from __future__ import annotations
 
-from types import ModuleType
-
 import numpy as np
 
-from salbench.protocols.network import NetworkSpec
-from salbench.realisation.units import LIFUnitParams, LinearTranslation
+from salbench.realisation.calibration import CalibratedTranslation, get_calibration
+from salbench.realisation.cells import sampling_cells
+from salbench.realisation.host import SimulatorHost
+from salbench.realisation.units import LinearTranslation
+from salbench.spec.network import NetworkSpec
+from salbench.spec.units import LIFUnitParams
 from salbench.timing import PhaseTimer
 
 
-def translation_for(sim: ModuleType, unit: LIFUnitParams, tau_ref_ms: float,
-                    timestep_ms: float, delay_ms: float | None = None):
+def translation_for(host: SimulatorHost, unit: LIFUnitParams,
+                    tau_ref_ms: float) -> LinearTranslation | CalibratedTranslation:
     """The translation of abstract units the unit settings ask for (calibrated: from the
-    on-disk cache, measured first if missing or stale)."""
+    on-disk cache, measured first on `host`'s backend if missing or stale)."""
     if unit.translation == "linear":
         return LinearTranslation(unit)
-    from salbench.realisation.calibration import CalibratedTranslation, get_calibration
-
-    module = getattr(sim, "__name__", str(sim))
-    cal = get_calibration(module, unit, tau_ref_ms, timestep_ms, delay_ms=delay_ms)
-    return CalibratedTranslation(cal, unit)
+    return CalibratedTranslation(get_calibration(host, unit, tau_ref_ms), unit)
 
 
 def trains_by_unit(index: np.ndarray, times: np.ndarray, n_units: int) -> list[np.ndarray]:
@@ -38,55 +37,29 @@ def trains_by_unit(index: np.ndarray, times: np.ndarray, n_units: int) -> list[n
 
 
 class PyNNSamplingNetwork:
-    """Sampling units with private Poisson background and recurrent synapses on the mask.
+    """Sampling units with their private background noise and recurrent synapses on the mask.
 
     Every existing synapse is realised twice, once in an excitatory and once in an inhibitory
     projection, so that an abstract weight may change sign during learning; the unused one
     holds 0.
     """
 
-    def __init__(
-        self,
-        sim: ModuleType,
-        spec: NetworkSpec,
-        timer: PhaseTimer,
-        timestep_ms: float,
-        delay_ms: float | None = None,
-    ) -> None:
-        self.sim = sim
+    def __init__(self, host: SimulatorHost, spec: NetworkSpec, timer: PhaseTimer) -> None:
+        self.sim = host.sim
         self.spec = spec
         self.timer = timer
-        self.unit = LIFUnitParams(**spec.unit)
-        # every projection has one delay (default: one time step); the calibration is
-        # measured on the same time step and with the same delay
-        self.delay_ms = timestep_ms if delay_ms is None else delay_ms
-        self.translation = translation_for(sim, self.unit, spec.tau_ref_ms, timestep_ms,
-                                           self.delay_ms)
+        self.unit = spec.unit
+        # every projection has the backend's one delay; the calibration is measured on the
+        # same simulator, time step and delay
+        self.delay_ms = host.delay_ms
+        self.translation = translation_for(host, self.unit, spec.tau_ref_ms)
         self._t = 0.0
         self._carry: list[np.ndarray] | None = None  # spikes recorded past the last interval
-        n = spec.n_units
+        sim = self.sim
         u = self.unit
-        tau = spec.tau_ref_ms
-        self.cells = sim.Population(
-            n,
-            sim.IF_cond_exp(
-                cm=u.cm, tau_m=u.tau_m, e_rev_E=u.e_rev_E, e_rev_I=u.e_rev_I,
-                v_thresh=u.v_thresh, v_reset=u.v_reset, tau_refrac=tau,
-                tau_syn_E=tau, tau_syn_I=tau, v_rest=u.v_thresh,
-            ),
-            label="sampling units",
-        )
-        self.set_biases(spec.biases)
-        self.cells.initialize(v=u.v_thresh)  # near p = 0.5; set_biases sets v_rest
-        one_to_one = [(i, i, u.bg_weight_uS, self.delay_ms) for i in range(n)]
-        self.background = []
-        for receptor in ("excitatory", "inhibitory"):
-            source = sim.Population(n, sim.SpikeSourcePoisson(rate=u.bg_rate_hz),
-                                    label=f"background {receptor}")
-            # FromListConnector: OneToOneConnector fails for size-1 populations on numpy 2
-            prj = sim.Projection(source, self.cells, sim.FromListConnector(one_to_one),
-                                 sim.StaticSynapse(), receptor_type=receptor)
-            self.background.append((source, prj))
+        # started near p = 0.5 (v_thresh), whatever the biases
+        self.cells, self.background = sampling_cells(
+            host, u, spec.tau_ref_ms, self.translation.v_rest(spec.biases), v_init=u.v_thresh)
         post, pre = np.nonzero(spec.mask)
         self._pairs = (post, pre)
         pairs = [(int(j), int(i), 0.0, self.delay_ms) for i, j in zip(post, pre, strict=True)]

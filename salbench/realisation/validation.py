@@ -23,7 +23,8 @@ from salbench.protocols.boltzmann import (
     moments,
     random_target,
 )
-from salbench.protocols.network import NetworkSpec
+from salbench.spec.network import NetworkSpec
+from salbench.spec.units import LIFUnitParams
 
 
 @dataclass
@@ -55,7 +56,7 @@ def validate_static(backend: NetworkFactory, *, n_units: int = 5, seed: int = 0,
     w, b = random_target(np.random.default_rng(seed), n_units)
     spec = NetworkSpec(weights=w, biases=b, mask=~np.eye(n_units, dtype=bool),
                        tau_ref_ms=tau_ref_ms,
-                       unit={"translation": "calibrated", **(unit or {})},
+                       unit=LIFUnitParams(**(unit or {})),
                        steps_per_tau_ref=steps_per_tau_ref)
     net = backend.build(spec)
     net.run(10 * tau_ref_ms)  # burn-in from the arbitrary initial state

@@ -23,7 +23,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
-from pydantic import ValidationError
+from pydantic import BaseModel, ValidationError
 
 from salbench.backends.base import Backend
 from salbench.catalogue import catalogue_files
@@ -297,15 +297,12 @@ def validate_params(source: ScenarioSource, params: dict[str, Any]) -> dict[str,
         raise ConfigError(_validation_message(err, f"scenario '{source.name}'")) from None
     except ValueError as err:  # a model validator's own message
         raise ConfigError(f"scenario '{source.name}': {err}") from None
-    unit = params.get("unit")
-    if unit:
-        from salbench.realisation.units import LIFUnitParams
-
-        try:
-            LIFUnitParams(**unit)
-        except ValidationError as err:
-            raise ConfigError(_validation_message(err, f"'{source.name}' unit")) from None
     values = model.model_dump(mode="json")
+    unit = getattr(model, "unit", None)
+    if isinstance(unit, BaseModel):
+        # only what the scenario sets: a backend profile's unit defaults (e.g. a hardware's
+        # v_reset) fill the rest, and each run records the unit it resolved to
+        values["unit"] = unit.model_dump(mode="json", exclude_unset=True)
     for key, value in values.items():
         if isinstance(value, float) and not math.isfinite(value):
             raise ConfigError(f"parameter '{key}' of scenario '{source.name}' is {value}; "

@@ -13,6 +13,8 @@ from typing import Protocol, runtime_checkable
 
 import numpy as np
 
+from salbench.spec.units import LIFUnitParams
+
 
 @dataclass
 class NetworkSpec:
@@ -29,7 +31,7 @@ class NetworkSpec:
     mask: np.ndarray
     tau_ref_ms: float = 10.0
     groups: dict[str, tuple[int, int]] = field(default_factory=dict)
-    unit: dict = field(default_factory=dict)
+    unit: LIFUnitParams = field(default_factory=LIFUnitParams)
     #: resolution hint for discrete-time backends (the paper uses 25 or 50 steps per tau_ref)
     steps_per_tau_ref: int | None = None
 

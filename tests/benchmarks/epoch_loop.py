@@ -25,8 +25,9 @@ from typing import Any
 import numpy as np
 
 from salbench.backends.base import Backend
-from salbench.protocols.network import NetworkSpec, SamplingNetwork
 from salbench.rules.sal import SALRule
+from salbench.spec.network import NetworkSpec, SamplingNetwork
+from salbench.spec.units import LIFUnitParams
 from salbench.timing import PhaseTimer
 
 BACKENDS = ("nest", "neuron", "nest-public", "neuron-public")
@@ -56,7 +57,8 @@ def all_to_all_spec(n: int, seed: int = 0) -> NetworkSpec:
     mask = ~np.eye(n, dtype=bool)
     # small weights keep a large network in the sampling regime (rates ~45 Hz at n = 200)
     weights = rng.normal(0.0, 2.0 / np.sqrt(n), (n, n)) * mask
-    return NetworkSpec(weights=weights, biases=np.zeros(n), mask=mask, tau_ref_ms=10.0)
+    return NetworkSpec(weights=weights, biases=np.zeros(n), mask=mask, tau_ref_ms=10.0,
+                       unit=LIFUnitParams(translation="linear"))
 
 
 def make_backend(name: str, timer: PhaseTimer) -> Backend:

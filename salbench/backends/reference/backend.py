@@ -12,7 +12,7 @@ import numpy as np
 
 from salbench.backends.base import Backend, simulator_seed
 from salbench.backends.reference.engine import DiscreteSamplingNetwork
-from salbench.protocols.network import NetworkSpec
+from salbench.spec.network import NetworkSpec
 from salbench.versions import package_version
 
 

@@ -17,7 +17,7 @@ from salbench.protocols.base import (
     ScenarioProtocol,
     check_finite,
 )
-from salbench.protocols.network import NetworkSpec
+from salbench.spec.network import NetworkSpec
 
 
 class NestAlias(PyNNBackend):
