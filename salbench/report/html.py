@@ -20,6 +20,7 @@ from typing import Any
 from jinja2 import Environment, PackageLoader, select_autoescape
 
 import salbench
+from salbench.report import fixed_point as fp
 from salbench.report import metrics as mx
 from salbench.report.benchmarks import BenchmarkSet, load_benchmarks
 from salbench.report.model import (
@@ -32,9 +33,10 @@ from salbench.report.model import (
 )
 from salbench.report.regression import Comparison, compare
 from salbench.report.repro import command
-from salbench.report.stats import Summary, box_stats
+from salbench.report.stats import Summary, box_stats, mean_ci
 from salbench.report.svg import (
     DASHES,
+    PALETTE,
     Line,
     Series,
     Strip,
@@ -330,6 +332,7 @@ def render(store: Store, title: str = "salbench report", *,
         regression = compare(list(baseline.runs()), runs, thresholds, alpha)
         baseline_path = str(baseline.path)
     bench: BenchmarkSet | None = load_benchmarks(benchmarks) if benchmarks else None
+    fixed_point = fixed_point_panels(runs)
     return _env().get_template("report.html.j2").render(
         title=title, sections=sections, views=views, runs=runs, backends=backends,
         colours=colours, overview=overview(sections, backends), statuses=statuses,
@@ -337,7 +340,22 @@ def render(store: Store, title: str = "salbench report", *,
         bench=bench, benchmarks_path=str(benchmarks or ""), command=command,
         generated=dt.datetime.now().isoformat(timespec="seconds"), version=salbench.__version__,
         store_path=str(store.path), phases=PHASES, better=mx.better,
+        fixed_point=fixed_point, fixed_point_bin=fp.BIN_HZ,
     )
+
+
+def fixed_point_panels(runs: list[RunRecord]) -> list[tuple[str, str, list[tuple[str, Summary]]]]:
+    """(backend, plot, two-unit ratio per unit model) for the fixed-point section, one panel
+    per backend with one curve per unit model; empty when no run recorded where SAL ended."""
+    panels = []
+    for backend, cs in sorted(fp.curves(fp.pair_points(runs)).items()):
+        series = [Series(c.label, c.x, [y.mean for y in c.y], [y.low for y in c.y],
+                         [y.high for y in c.y], PALETTE[i % len(PALETTE)])
+                  for i, c in enumerate(cs)]
+        ratios = [(c.label, mean_ci(c.ratios)) for c in cs if c.ratios]
+        panels.append((backend, xy_plot(series, xlabel="rate of the busier unit − the other (Hz)",
+                                        ylabel="w into busier − w out"), ratios))
+    return panels
 
 
 def write_report(store: Store, out: Path, **options: Any) -> Path:
