@@ -36,6 +36,8 @@ BAD_INPUT = [
     (["run", "pair", "--set", "w12=nan"], "w12"),
     (["run", "pair", "--set", "no_such_param=1"], "unknown parameter 'no_such_param'"),
     (["run", "pair", "--set", "unit.no_such=1"], "no_such"),
+    (["run", "pair", "--set", "unit.noise=pink"], "unit.noise"),
+    (["run", "feedback", "--set", "unit.translation=exact"], "unit.translation"),
     (["run", "pair", "--profile", "huge"], "no profile 'huge'"),
     (["run", "pair", "--seeds", "0"], "--seeds"),
     (["run", "pair", "--jobs", "0"], "--jobs"),
@@ -70,6 +72,27 @@ def test_malformed_toml_is_refused(cli, tmp_path):
     assert "not valid TOML" in res.stderr and str(bad) in res.stderr
     assert len(res.stderr.strip().splitlines()) == 1
     assert not (tmp_path / "s.sqlite").exists()
+
+
+def test_scenario_file_that_is_not_utf8_is_refused(cli, tmp_path):
+    bad = tmp_path / "latin1.toml"
+    bad.write_bytes('[scenario]\nprotocol = "pair"\nlabel = "Übung"\n'.encode("latin-1"))
+    res = cli("run", str(bad), "--backend", "reference", "--store", str(tmp_path / "s.sqlite"))
+    assert res.code == 2 and "Traceback" not in res.stderr
+    assert "not UTF-8" in res.stderr and str(bad) in res.stderr
+    assert len(res.stderr.strip().splitlines()) == 1
+    assert not (tmp_path / "s.sqlite").exists()
+
+
+def test_store_under_a_path_that_cannot_be_a_folder_is_refused(cli, tmp_path):
+    blocker = tmp_path / "a-file"
+    blocker.write_text("not a folder")
+    store = blocker / "sub" / "s.sqlite"
+    res = cli("run", "pair-demo", "--backend", "reference", "--seeds", "1", "--store", str(store))
+    assert res.code == 2 and "Traceback" not in res.stderr
+    assert "cannot create the folder of store" in res.stderr and "--store" in res.stderr
+    assert len(res.stderr.strip().splitlines()) == 1
+    assert blocker.read_text() == "not a folder"
 
 
 def test_scenario_file_with_unknown_table_key_is_refused(cli, tmp_path):

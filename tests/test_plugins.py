@@ -29,3 +29,21 @@ def test_plugin_backend_runs_pair(cli, plugin_env, tmp_path):
     [run] = stored_runs(store)
     assert run["backend"] == "nestalias" and run["status"] == "ok"
     assert 0 < run["final"]["asymmetry"] <= 0.6
+
+
+def test_a_plugin_that_fails_to_import_breaks_nothing_else(cli, plugin_env, tmp_path):
+    res = cli("list", "--json", env=plugin_env)
+    assert res.code == 0, res.stderr
+    data = json.loads(res.stdout)
+    backends = {b["name"]: b for b in data["backends"]}
+    scenarios = {s["name"]: s for s in data["scenarios"]}
+    assert not backends["brokensim"]["usable"]
+    assert "salbench_testplugins_not_installed" in backends["brokensim"]["reason"]
+    assert not scenarios["brokenscenario"]["ok"]
+    assert backends["nestalias"]["usable"] and scenarios["faulty"]["ok"]
+    store = tmp_path / "s.sqlite"
+    ok = cli("run", "pair-demo", "--backend", "reference", "--seeds", "1", "--set", "epochs=2",
+             "--store", str(store), env=plugin_env)
+    assert ok.code == 0, ok.stderr
+    bad = cli("run", "pair", "--backend", "brokensim", "--store", str(store), env=plugin_env)
+    assert bad.code == 2 and "brokensim" in bad.stderr and "Traceback" not in bad.stderr

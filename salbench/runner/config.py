@@ -97,6 +97,9 @@ def _read_toml(path: Path, what: str) -> dict[str, Any]:
             return tomllib.load(fh)
     except tomllib.TOMLDecodeError as err:
         raise ConfigError(f"{what} file {path} is not valid TOML ({err}); fix its syntax") from None
+    except UnicodeDecodeError as err:
+        raise ConfigError(f"{what} file {path} is not UTF-8 text (byte {err.start}); save it "
+                          "as UTF-8") from None
     except OSError as err:
         raise ConfigError(f"cannot read {what} file {path}: {err.strerror}") from None
 
@@ -220,7 +223,10 @@ def resolve_backend(ref: str) -> BackendSource:
     if ref not in eps:
         known = sorted(set(eps) | set(files))
         raise ConfigError(f"unknown backend '{ref}'; choose one of {known}")
-    cls = eps[ref].load()
+    try:
+        cls = eps[ref].load()
+    except Exception as err:  # a broken third-party plugin must not break the others
+        raise ConfigError(f"backend plugin '{ref}' failed to load: {err}") from None
     return BackendSource(ref, ref, eps[ref].value, cls.description, {}, None)
 
 

@@ -99,7 +99,11 @@ _COLUMNS = [f for f in RunRecord.__dataclass_fields__ if f != "id"]
 class Store:
     def __init__(self, path: str | Path) -> None:
         self.path = Path(path)
-        self.path.parent.mkdir(parents=True, exist_ok=True)
+        try:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+        except OSError as err:
+            raise StoreError(f"cannot create the folder of store {self.path} "
+                             f"({err.strerror}); pass a writable --store path") from None
         try:
             self.conn = sqlite3.connect(self.path, timeout=60.0)
             self._enable_wal()
