@@ -34,7 +34,3 @@ class PhaseTimer:
         out.update({k: round(v, 6) for k, v in self.totals.items() if k not in out})
         out["total"] = round(time.perf_counter() - self._start, 6)
         return out
-
-
-class NullTimer(PhaseTimer):
-    """A timer for code run outside the runner (tests, notebooks)."""

@@ -48,7 +48,7 @@ from salbench.protocols.learning import sal_step, write_weights
 from salbench.rules.hebbian import coactivation, mean_activity
 from salbench.rules.noise import plasticity_amplitudes
 from salbench.rules.sal import SALRule
-from salbench.spec.network import NetworkSpec
+from salbench.spec.network import CorrelationSensors, NetworkSpec
 from salbench.spec.units import LIFUnitParams
 
 
@@ -171,7 +171,7 @@ class SamplingProtocol(ScenarioProtocol):
                 weights = weights + rate_scale * p.eta * hebbian_amp * (coact_star - c_hat)
                 if p.eta_sal > 0:
                     weights = weights + rate_scale * sal_step(net, spikes, sal, duration)
-                elif getattr(net, "read_correlations", None) is not None:
+                elif isinstance(net, CorrelationSensors):
                     net.read_correlations()  # keep hardware sensors from accumulating
                 if p.kp_lambda > 0:
                     weights = (1.0 - p.kp_lambda) * weights

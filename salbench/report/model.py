@@ -21,8 +21,8 @@ import numpy as np
 from salbench.report import metrics as mx
 from salbench.report.stats import Difference, Summary, holm, mean_ci, welch
 from salbench.store import RunRecord
+from salbench.timing import PHASES
 
-PHASES = ("import", "build", "calibrate", "simulate", "readout", "learn", "write")
 NOT_OK = ("failed", "timeout", "diverged")
 # sweep parameters that set a network size: their runtime plot is a scaling plot (log-log)
 _SIZE = re.compile(r"(^|[._])(n|n_\w+|size|sizes|units|neurons|width|n?layers|hidden)$", re.I)
