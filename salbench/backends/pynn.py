@@ -14,7 +14,7 @@ from __future__ import annotations
 import dataclasses
 import importlib
 from types import ModuleType
-from typing import Any, ClassVar
+from typing import Any, ClassVar, cast
 
 from salbench.backends.base import Backend, missing_module, simulator_seed
 from salbench.realisation.network import PyNNSamplingNetwork
@@ -26,7 +26,7 @@ from salbench.versions import package_version
 class PyNNBackend(Backend):
     name = "pynn"
     description = "Any PyNN backend module (settings.pynn_module), public PyNN API only"
-    requires = ("pyNN",)
+    requires: ClassVar[tuple[str, ...]] = ("pyNN",)
     #: the PyNN module; subclasses fix it, the generic adapter takes it from settings
     pynn_module: ClassVar[str | None] = None
     #: distributions whose versions identify the simulator
@@ -47,7 +47,8 @@ class PyNNBackend(Backend):
         # importing the PyNN module builds what it needs (pyNN.neuron runs nrnivmodl on
         # PyNN's mechanisms the first time), so no timed run pays for it later
         module = settings.get("pynn_module", cls.pynn_module)
-        importlib.import_module(module)
+        # a usable backend has one (see unavailable_reason)
+        importlib.import_module(cast(str, module))
         return f"imported {module}"
 
     @property

@@ -24,19 +24,19 @@ def collect() -> dict[str, list[dict[str, Any]]]:
             scenarios.append({"name": name, "description": src.label, "protocol": src.protocol,
                               "profiles": sorted(src.profiles), "ok": True,
                               "source": src.path or "entry point"})
-    for name, src in backend_sources().items():
-        if isinstance(src, str):
-            backends.append({"name": name, "description": src, "usable": False,
-                             "reason": src})
+    for name, backend_src in backend_sources().items():
+        if isinstance(backend_src, str):
+            backends.append({"name": name, "description": backend_src, "usable": False,
+                             "reason": backend_src})
             continue
         try:
-            cls = backend_class(src)
-            reason = cls.unavailable_reason(src.settings)
+            cls = backend_class(backend_src)
+            reason = cls.unavailable_reason(backend_src.settings)
             kind = cls.kind
         except ConfigError as err:
             reason, kind = str(err), "?"
-        backends.append({"name": name, "adapter": src.adapter, "kind": kind,
-                         "description": src.description, "usable": reason is None,
+        backends.append({"name": name, "adapter": backend_src.adapter, "kind": kind,
+                         "description": backend_src.description, "usable": reason is None,
                          "reason": reason})
     return {"scenarios": scenarios, "backends": backends}
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 import argparse
 import importlib
 import sys
+from types import ModuleType
 from typing import NoReturn
 
 from salbench.cli.common import EXIT_USAGE, UsageError
@@ -22,11 +23,11 @@ class _Parser(argparse.ArgumentParser):
         raise UsageError(f"{message} (see `{self.prog} --help`)")
 
 
-def build_parser() -> tuple[argparse.ArgumentParser, dict[str, object]]:
+def build_parser() -> tuple[argparse.ArgumentParser, dict[str, ModuleType]]:
     parser = _Parser(prog="salbench", description="Benchmark suite for spike-based "
                      "alignment learning on NEST, NEURON and a BrainScaleS-2-style emulation")
     sub = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
-    commands = {}
+    commands: dict[str, ModuleType] = {}
     for name in COMMAND_MODULES:
         module = importlib.import_module(f"salbench.cli.{name}")
         before = set(sub.choices)

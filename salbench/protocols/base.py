@@ -20,6 +20,10 @@ class Params(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
 
+# inside ScenarioProtocol the class attribute `Params` shadows the base model's name
+_Params = Params
+
+
 class NetworkFactory(Protocol):
     """The one thing a protocol needs from a backend: turn a spec into a running network."""
 
@@ -63,7 +67,7 @@ class ScenarioProtocol(ABC):
     #: profile name -> parameter overrides, used when no catalogue TOML is given
     profiles: ClassVar[dict[str, dict[str, Any]]] = {}
 
-    def __init__(self, params: Params, seed: int, timer: PhaseTimer | None = None) -> None:
+    def __init__(self, params: _Params, seed: int, timer: PhaseTimer | None = None) -> None:
         self.params = params
         self.seed = seed
         self.timer = timer or PhaseTimer()

@@ -18,14 +18,14 @@ def sampling_cells(host: SimulatorHost, unit: LIFUnitParams, tau_ref_ms: float,
     started at `v_init` (default: their rest potentials), each with its own background of the
     unit's noise model. Returns the population and the objects that must be kept alive."""
     sim = host.sim
-    v_rest = [float(v) for v in np.atleast_1d(v_rest)]
-    n = len(v_rest)
+    rests = [float(v) for v in np.atleast_1d(v_rest)]
+    n = len(rests)
     cells = sim.Population(n, sim.IF_cond_exp(
         cm=unit.cm, tau_m=unit.tau_m, e_rev_E=unit.e_rev_E, e_rev_I=unit.e_rev_I,
         v_thresh=unit.v_thresh, v_reset=unit.v_reset,
-        tau_refrac=tau_ref_ms, tau_syn_E=tau_ref_ms, tau_syn_I=tau_ref_ms, v_rest=v_rest),
+        tau_refrac=tau_ref_ms, tau_syn_E=tau_ref_ms, tau_syn_I=tau_ref_ms, v_rest=rests),
         label=label)
-    cells.initialize(v=v_rest if v_init is None else v_init)
+    cells.initialize(v=rests if v_init is None else v_init)
     if unit.noise == "white":
         return cells, host.current_noise(cells, unit.noise_std_nA, unit.noise_dt_ms)
     # private Poisson sources, one excitatory and one inhibitory per unit. FromListConnector:

@@ -16,8 +16,10 @@ from typing import Any, Protocol
 class SimulatorHost(Protocol):
     """A set-up PyNN simulator and the backend that owns it (`PyNNBackend` implements it)."""
 
-    #: the backend's name (for cache file names and messages)
-    name: str
+    @property
+    def name(self) -> str:
+        """The backend's name (for cache file names and messages); read-only, so the backend's
+        class attribute satisfies it."""
     #: the PyNN backend module, set up
     sim: ModuleType
 

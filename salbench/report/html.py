@@ -284,7 +284,9 @@ def environments(runs: list[RunRecord]) -> list[dict[str, Any]]:
     sims: dict[str, set[str]] = {}
     for r in runs:
         p = r.provenance if isinstance(r.provenance, dict) else {}
-        machine = p.get("machine") if isinstance(p.get("machine"), dict) else {}
+        machine = p.get("machine")
+        if not isinstance(machine, dict):
+            machine = {}
         env = {
             "salbench": p.get("salbench", "?"), "git_commit": p.get("git_commit", "?"),
             "python": p.get("python", "?"), "numpy": p.get("numpy", "?"),
@@ -295,7 +297,9 @@ def environments(runs: list[RunRecord]) -> list[dict[str, Any]]:
         key = json.dumps(env, sort_keys=True)
         counts[key] += 1
         first.setdefault(key, env)
-        versions = p.get("simulators") if isinstance(p.get("simulators"), dict) else {}
+        versions = p.get("simulators")
+        if not isinstance(versions, dict):
+            versions = {}
         sims.setdefault(key, set()).update(f"{k} {v}" for k, v in versions.items())
     return [{**first[k], "runs": n, "simulators": ", ".join(sorted(sims[k])) or "–"}
             for k, n in counts.most_common()]

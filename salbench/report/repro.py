@@ -55,7 +55,9 @@ def command(run: RunRecord) -> str:
     `salbench run` numbers seeds 0..N-1, so seed s is reproduced with `--seeds s+1` (it
     also re-runs the lower seeds)."""
     cfg = run.config if isinstance(run.config, dict) else {}
-    params = cfg.get("params") if isinstance(cfg.get("params"), dict) else {}
+    params = cfg.get("params")
+    if not isinstance(params, dict):
+        params = {}
     parts = ["salbench", "run", run.scenario, "--backend", run.backend,
              "--seeds", str(int(run.seed) + 1), "--profile", run.profile]
     sweep = run.sweep if isinstance(run.sweep, dict) else {}

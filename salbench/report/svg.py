@@ -10,6 +10,7 @@ import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 from html import escape
+from typing import TypeGuard
 
 # Okabe-Ito (colour-blind safe) without its yellow, which vanishes on white paper
 PALETTE = ("#0072B2", "#D55E00", "#009E73", "#CC79A7", "#E69F00", "#56B4E9", "#000000",
@@ -56,7 +57,7 @@ def fmt(v: float) -> str:
     return f"{v:.3g}"
 
 
-def _ok(v: object, log: bool = False) -> bool:
+def _ok(v: object, log: bool = False) -> TypeGuard[float]:
     return (isinstance(v, int | float) and math.isfinite(v)  # type: ignore[arg-type]
             and (not log or v > 0))  # type: ignore[operator]
 
@@ -218,7 +219,7 @@ def line_plot(lines: list[Line], *, xlabel: str, ylabel: str, width: int = 520,
             pairs = [(x, y) for x, y in zip(ln.x, arr, strict=False)
                      if _ok(x) and _ok(y, logy)]
             xs += [p[0] for p in pairs]
-            ys += [p[1] for p in pairs]  # type: ignore[misc]
+            ys += [p[1] for p in pairs]
     if not ys:
         return _empty(ylabel)
     labels = [ln.label for ln in lines] if legend else []
@@ -226,7 +227,7 @@ def line_plot(lines: list[Line], *, xlabel: str, ylabel: str, width: int = 520,
                legend_w=_legend_width(labels))
     out = _open(width, height, ylabel)
     ax.frame(out, xlabel, ylabel)
-    legend = []
+    entries = []
     for i, ln in enumerate(lines):
         colour = ln.colour or PALETTE[i % len(PALETTE)]
         step = max(1, math.ceil(len(ln.x) / max_points))
@@ -250,7 +251,7 @@ def line_plot(lines: list[Line], *, xlabel: str, ylabel: str, width: int = 520,
             if not _ok(y, logy):
                 segments.append([])
                 continue
-            px, py = ax.sx(ln.x[j]), ax.sy(y)  # type: ignore[arg-type]
+            px, py = ax.sx(ln.x[j]), ax.sy(y)
             segments[-1].append(f"{px:.1f},{py:.1f}")
             marks.append((px, py, ln.x[j], y))
         dash = f' stroke-dasharray="{ln.dash}"' if ln.dash else ""
@@ -263,9 +264,9 @@ def line_plot(lines: list[Line], *, xlabel: str, ylabel: str, width: int = 520,
         for px, py, x, y in marks[::hover]:
             out.append(f'<circle class="pt" cx="{px:.1f}" cy="{py:.1f}" r="2.2" '
                        f'fill="{colour}"><title>{name}: {fmt(y)} at {fmt(x)}</title></circle>')
-        legend.append((ln.label, colour, ln.dash))
-    if legend and len(lines) > 1:
-        ax.legend(out, legend)
+        entries.append((ln.label, colour, ln.dash))
+    if entries and len(lines) > 1:
+        ax.legend(out, entries)
     out.append("</svg>")
     return "".join(out)
 
@@ -285,7 +286,7 @@ def strip_plot(strips: list[Strip], *, ylabel: str, xlabel: str = "", width: int
                height: int = 220) -> str:
     """Per strip a box (median, quartiles, 1.5 IQR whiskers) and every value as a dot.
     Strips of the same category stand side by side (grouped by series, colour = series)."""
-    ys = [float(v) for st in strips for v in st.values if _ok(v)]  # type: ignore[arg-type]
+    ys = [float(v) for st in strips for v in st.values if _ok(v)]
     if not ys:
         return _empty(ylabel)
     cats: list[str] = []
@@ -316,7 +317,7 @@ def strip_plot(strips: list[Strip], *, ylabel: str, xlabel: str = "", width: int
             out.append(f'<line x1="{cx - half:.1f}" x2="{cx + half:.1f}" y1="{ax.sy(med):.1f}"'
                        f' y2="{ax.sy(med):.1f}" stroke="{st.colour}" stroke-width="2"/>')
         name = escape(st.label if not grouped else f"{st.label} at {st.category}")
-        good = [float(v) for v in st.values if _ok(v)]  # type: ignore[arg-type]
+        good = [float(v) for v in st.values if _ok(v)]
         for j, v in enumerate(good):
             # deterministic jitter (golden-ratio sequence): same file for the same store
             jitter = ((j * 0.618034) % 1.0 - 0.5) * half * 1.2
@@ -347,7 +348,7 @@ def stacked_bars(bars: list[tuple[str, dict[str, float]]], order: Sequence[str],
     def sx(v: float) -> float:
         return left + v / total * pw
 
-    x = left
+    x: float = left
     for name in order:
         out.append(f'<rect x="{x}" y="4" width="10" height="10" fill="{PHASE_COLOURS.get(name)}"'
                    ' stroke="#999" stroke-width="0.5"/>'

@@ -11,6 +11,7 @@ from __future__ import annotations
 import math
 import zlib
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -54,7 +55,8 @@ def synthetic_run(scenario: str, backend: str, seed: int, *, sweep: dict | None 
     tau = epochs / 4
     asym = [floor + (0.5 - floor) * math.exp(-i / tau) + float(rng.normal(0, 0.01))
             for i in range(epochs + 1)]
-    rate = [None] + [float(20 + rng.normal(0, 2)) for _ in range(epochs)]
+    # no rate at t = 0 yet: None, which is how a stored NaN reads back
+    rate: list[Any] = [None] + [float(20 + rng.normal(0, 2)) for _ in range(epochs)]
     bio_ms = epochs * epoch_ms
     wall = speed * time_scale * bio_ms / 1000 * (size / 2) * float(rng.uniform(0.9, 1.1)) + 1.0
     timings = {"import": 0.6, "build": 0.05 * size, "calibrate": 0.0, "simulate": 0.6 * wall,

@@ -13,6 +13,7 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from typing import cast
 
 import numba
 import numpy as np
@@ -39,7 +40,7 @@ class PairingState:
     """
 
     history: np.ndarray
-    evicted: np.ndarray = field(default=None)  # type: ignore[assignment]
+    evicted: np.ndarray = field(default=cast(np.ndarray, None))  # None: made by __post_init__
 
     def __post_init__(self) -> None:
         self.history = np.ascontiguousarray(self.history, dtype=np.float64)

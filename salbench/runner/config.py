@@ -357,10 +357,10 @@ def expand_cells(
     if not backend_names:
         raise ConfigError("no usable backend here; install one (pip install 'salbench[sim]')")
     backend_list = [resolve_backend(b) for b in backend_names]
-    for source in backend_list:
-        reason = backend_class(source).unavailable_reason(source.settings)
+    for backend_source in backend_list:
+        reason = backend_class(backend_source).unavailable_reason(backend_source.settings)
         if reason:
-            raise ConfigError(f"backend '{source.name}' is not usable here: {reason}")
+            raise ConfigError(f"backend '{backend_source.name}' is not usable here: {reason}")
     cells: list[Cell] = []
     for ref in scenarios:
         source = resolve_scenario(ref)

@@ -13,7 +13,7 @@ import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 SCHEMA_VERSION = 1
 
@@ -161,7 +161,7 @@ class Store:
             cur = self.conn.execute(
                 f"INSERT INTO runs ({', '.join(_COLUMNS)}) VALUES ({placeholders})", values
             )
-        return int(cur.lastrowid)
+        return int(cast(int, cur.lastrowid))  # always set after an INSERT
 
     def cell_status(self) -> dict[str, str]:
         """cell_key -> status of its latest stored run."""

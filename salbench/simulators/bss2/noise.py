@@ -22,10 +22,14 @@ emulator with NEST under the same (idealised) noise model.
 from __future__ import annotations
 
 import math
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from . import simulator
+
+if TYPE_CHECKING:
+    from .populations import Population
 
 __all__ = ["set_membrane_noise", "get_membrane_noise", "white_current_noise_mV_per_sqrt_ms"]
 
@@ -126,7 +130,7 @@ def _check_scalar(name: str, value: float, allow_zero: bool = False) -> float:
     return value
 
 
-def _neuron_parts(population) -> list[tuple[object, np.ndarray]]:
+def _neuron_parts(population) -> list[tuple[Population, np.ndarray]]:
     """(root Population, indices into it) for every part of a Population/View/Assembly."""
     from .populations import Assembly, Population, PopulationView
 

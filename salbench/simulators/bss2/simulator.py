@@ -10,12 +10,17 @@ from __future__ import annotations
 
 import time
 from collections import defaultdict
+from typing import TYPE_CHECKING, Any, cast
 
 import numpy as np
 from pyNN import common
 
 from . import engine
 from .hardware import HardwareConfig, HardwareLimitError
+
+if TYPE_CHECKING:
+    from .populations import Population
+    from .projections import Projection
 
 name = "bss2"
 
@@ -65,9 +70,9 @@ class State(common.control.BaseState):
 
     def clear(self) -> None:
         """Forget the whole network (called by setup())."""
-        self.recorders = set()
-        self.populations = []
-        self.projections = []
+        self.recorders: set[Any] = set()
+        self.populations: list[Population] = []
+        self.projections: list[Projection] = []
         self.id_counter = 0
         self.n_neurons = 0
         self.n_syn = 0
@@ -76,8 +81,9 @@ class State(common.control.BaseState):
         self.neuron_node = np.zeros(0, np.int64)
         self.node_rec = np.zeros(0, np.bool_)
         self.analog_columns: list[tuple[int, int]] = []
-        self.rec_every = None
-        self.write_on_end = []
+        self.rec_every: int | None = None
+        # (population, variables, file) appended by PyNN's record(..., to_file=...)
+        self.write_on_end: list[tuple[Any, Any, Any]] = []
         chip = np.random.default_rng([self.config.chip_seed, 1])
         clip = self.config.fpn_clip_sigma
         self.fpn = {name: truncated_normal(chip, self.config.max_neurons, clip)
@@ -90,7 +96,7 @@ class State(common.control.BaseState):
         self.round_rng = np.random.default_rng([self.rng_seed, 11])   # stochastic rounding
         self._structure_dirty = True
         self._weights_dirty = False
-        self._arrays = None
+        self._arrays: dict[str, np.ndarray] | None = None
         self._new_dynamic_state()
         self.reset()
 
@@ -201,7 +207,8 @@ class State(common.control.BaseState):
         projections = [p for p in self.projections if len(p)]
         if projections:
             w = np.concatenate([p._effective_weights() for p in projections])
-            self._arrays["out_w"] = w[self._arrays["order"]].astype(float)
+            arrays = cast("dict[str, np.ndarray]", self._arrays)   # only called once built
+            arrays["out_w"] = w[arrays["order"]].astype(float)
         self._weights_dirty = False
 
     # ------------------------------------------------------------------------------ recording --
@@ -233,9 +240,9 @@ class State(common.control.BaseState):
 
     def _clear_recordings(self, nodes=None) -> None:
         if nodes is None:
-            self.spike_chunks = []
-            self.analog_data = defaultdict(list)
-            self.analog_first_step = {}
+            self.spike_chunks: list[tuple[np.ndarray, np.ndarray]] = []
+            self.analog_data: defaultdict[tuple[int, int], list[np.ndarray]] = defaultdict(list)
+            self.analog_first_step: dict[tuple[int, int], int | None] = {}
             for key in getattr(self, "analog_columns", []):
                 self.analog_first_step[key] = None
             return
@@ -270,7 +277,7 @@ class State(common.control.BaseState):
                                               "v_thresh", "e_rev_E", "e_rev_I")}
         is_cond = np.zeros(n, np.bool_)
         extra_noise = np.zeros(n)       # per-cell membrane noise of set_membrane_noise()
-        pois = {"node": [], "rate": [], "start": [], "stop": []}
+        pois: dict[str, list[np.ndarray]] = {"node": [], "rate": [], "start": [], "stop": []}
         arr_nodes, arr_lists = [], []
         for pop in self.populations:
             kind = pop.celltype.engine_kind
@@ -400,7 +407,7 @@ class State(common.control.BaseState):
             self._build()
         elif self._weights_dirty:
             self._refresh_weights()
-        a = self._arrays
+        a = cast("dict[str, np.ndarray]", self._arrays)   # (re)built just above
         every = self.rec_every or 1
         n_cols = len(self.analog_columns)
         n_samp = engine.n_samples_in(self.step, n_steps, every) if n_cols else 0
