@@ -348,15 +348,17 @@ def render(store: Store, title: str = "salbench report", *,
     )
 
 
-def fixed_point_panels(runs: list[RunRecord]) -> list[tuple[str, str, list[tuple[str, Summary]]]]:
-    """(backend, plot, two-unit ratio per unit model) for the fixed-point section, one panel
-    per backend with one curve per unit model; empty when no run recorded where SAL ended."""
+def fixed_point_panels(runs: list[RunRecord],
+                       ) -> list[tuple[str, str, list[tuple[str, Summary | None]]]]:
+    """(backend, plot, (unit model, its two-unit ratio or None)) for the fixed-point section:
+    one panel per backend, one curve per unit model; empty when no run recorded where SAL
+    ended."""
     panels = []
     for backend, cs in sorted(fp.curves(fp.pair_points(runs)).items()):
         series = [Series(c.label, c.x, [y.mean for y in c.y], [y.low for y in c.y],
                          [y.high for y in c.y], PALETTE[i % len(PALETTE)])
                   for i, c in enumerate(cs)]
-        ratios = [(c.label, mean_ci(c.ratios)) for c in cs if c.ratios]
+        ratios = [(c.label, mean_ci(c.ratios) if c.ratios else None) for c in cs]
         panels.append((backend, xy_plot(series, xlabel="rate of the busier unit − the other (Hz)",
                                         ylabel="w into busier − w out"), ratios))
     return panels
