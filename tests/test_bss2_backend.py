@@ -215,5 +215,8 @@ def test_pair_runs_on_all_three_profiles_through_the_cli(tmp_path):
         # 3 runs of 0.5 ms hardware time + 20 ms overhead, plus host accesses
         assert info["hardware_time_s"] >= 3 * 0.0205
         assert info["emulator_wall_time_s"] > 0 and info["profile"] == backend
-        assert info["unit_defaults"] == {"v_reset": -54.0}
+        # the chips reset below threshold (fixed-pattern noise); the ideal profile is NEST's unit
+        chip = backend != "bss2-ideal"
+        assert info["unit_defaults"] == ({"v_reset": -54.0} if chip else {})
+        assert info["unit"]["v_reset"] == (-54.0 if chip else -50.001)
         assert 0 <= json.loads(final)["asymmetry"] <= 1
