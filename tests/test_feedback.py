@@ -195,9 +195,7 @@ def test_runs_are_reproducible():
 def test_sal_aligns_feedback_on_nest():
     """SAL on NEST LIF sampling units: B leaves 90° towards Wᵀ, fixed B does not move."""
     pytest.importorskip("pyNN.nest")
-    params = {"sizes": (20, 20), "epochs": 15,
-              "unit": {"translation": "linear", "v_rest_mV": -50.6, "bias_mV": 0.85,
-                       "weight_uS": 0.0045}}
+    params = {"sizes": (20, 20), "epochs": 15}  # the calibrated Poisson unit, as shipped
     sal = run(0, "nest", **params)
     a = sal.series["angle_deg"]
     assert 80 <= a[0] <= 100
