@@ -68,6 +68,13 @@ def test_sal_ordering_on_lif_units(name, seed):
     check_ordering(name, seed)
 
 
+@pytest.mark.slow
+def test_sal_ordering_on_neuron_white_noise_units():
+    """NEURON with salbench's NMODL noise source (seed 1: fall 49x, D_KL 0.027 against 0.050
+    without SAL)."""
+    check_ordering("neuron", 1, "white")
+
+
 def test_sal_ordering_on_nest_white_noise_units():
     check_ordering("nest", 1, "white")
 
