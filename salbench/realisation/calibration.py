@@ -201,13 +201,14 @@ def _spike_trains(cells: Any) -> list[np.ndarray]:
 
 def measure(host: SimulatorHost, unit: LIFUnitParams, tau_ref_ms: float, sweep: Sweep,
             probe_uS: np.ndarray, progress: Callable[[float], None] | None = None,
-            ) -> tuple[np.ndarray, np.ndarray, float, float, np.ndarray]:
+            ) -> tuple[np.ndarray, np.ndarray, tuple[float, float, float], np.ndarray]:
     """On `host`'s simulator, already set up, in one simulation of two stages:
     1. p(z = 1) = rate·tau_ref of unconnected units over the rest-potential sweep, fitted
        with a logistic (v0, alpha);
     2. the log odds ratio of reciprocally connected pairs at each signed probe conductance
        (> 0 excitatory, < 0 inhibitory), their rest potential moved to v0 (p = 0.5) first.
-    Returns (v_rest, p_on, v0, alpha, probe weights in abstract units)."""
+    Returns (v_rest, p_on, the logistic fit (v0, alpha, R²), probe weights in abstract
+    units)."""
     from salbench.protocols.boltzmann import StateReader
 
     sim = host.sim
@@ -239,7 +240,8 @@ def measure(host: SimulatorHost, unit: LIFUnitParams, tau_ref_ms: float, sweep: 
     window = [(s >= warmup) & (s < t_probe) for s in spikes[:base]]
     counts = np.array([np.count_nonzero(w) for w in window], dtype=float)
     p_on = counts * tau_ref_ms / sweep.duration_ms
-    v0, alpha, _ = fit_logistic(v_rest, p_on)
+    fit = fit_logistic(v_rest, p_on)
+    v0 = fit[0]
     pairs = sim.PopulationView(cells, np.arange(base, base + 2 * n_pairs))
     pairs.set(v_rest=v0)
     sim.run(warmup)
@@ -256,7 +258,7 @@ def measure(host: SimulatorHost, unit: LIFUnitParams, tau_ref_ms: float, sweep: 
     for k in range(n_pairs):
         joint = np.bincount(2 * states[:, 2 * k] + states[:, 2 * k + 1], minlength=4) + 0.5
         weights[k] = math.log(joint[3] * joint[0] / (joint[1] * joint[2]))
-    return v_rest, p_on, v0, alpha, weights
+    return v_rest, p_on, fit, weights
 
 
 def _slope_through_origin(x: np.ndarray, y: np.ndarray) -> tuple[float, float]:
@@ -285,9 +287,8 @@ def run_calibration(host: SimulatorHost, unit: LIFUnitParams, tau_ref_ms: float,
                                                 tau_ref_ms)
     fractions = np.repeat(np.asarray(sweep.probes, dtype=float), sweep.pairs_per_probe)
     probe = np.concatenate([fractions * exc_theory, -fractions * inh_theory])
-    v_rest, p, v0, alpha, w_probe = measure(host, unit, tau_ref_ms, sweep, probe, progress)
-    resid = p - logistic(v_rest, v0, alpha)
-    r2 = 1.0 - float(np.sum(resid**2) / np.sum((p - p.mean()) ** 2))
+    v_rest, p, (v0, alpha, r2), w_probe = measure(host, unit, tau_ref_ms, sweep, probe,
+                                                  progress)
     mu, g_tot, tau_eff = free_membrane(unit, tau_ref_ms, v0)
     exc = mean_psp_per_uS(unit.e_rev_E, mu, g_tot, tau_ref_ms, tau_eff, tau_ref_ms)
     inh = mean_psp_per_uS(unit.e_rev_I, mu, g_tot, tau_ref_ms, tau_eff, tau_ref_ms)
