@@ -7,15 +7,19 @@ calls here are the fallback for every backend.
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import numpy as np
 
-from salbench.realisation.calibration import CalibratedTranslation, get_calibration
 from salbench.realisation.cells import sampling_cells
 from salbench.realisation.host import SimulatorHost
 from salbench.realisation.units import LinearTranslation
 from salbench.spec.network import NetworkSpec
 from salbench.spec.units import LIFUnitParams
 from salbench.timing import PhaseTimer
+
+if TYPE_CHECKING:
+    from salbench.realisation.calibration import CalibratedTranslation
 
 
 def translation_for(host: SimulatorHost, unit: LIFUnitParams,
@@ -24,6 +28,9 @@ def translation_for(host: SimulatorHost, unit: LIFUnitParams,
     on-disk cache, measured first on `host`'s backend if missing or stale)."""
     if unit.translation == "linear":
         return LinearTranslation(unit)
+    # imported here: the calibration's scipy.optimize costs start-up in every run process
+    from salbench.realisation.calibration import CalibratedTranslation, get_calibration
+
     return CalibratedTranslation(get_calibration(host, unit, tau_ref_ms), unit)
 
 
