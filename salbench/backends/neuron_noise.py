@@ -179,7 +179,8 @@ def inject_white_noise(sim: Any, cells: Any, std_nA: float, dt_ms: float, seed: 
     The caller must keep the returned objects alive: a point process without a Python
     reference is deleted by NEURON, and its current with it. The noise restarts from its
     beginning at every `finitialize()` (PyNN's `sim.reset()`); for new noise after a reset,
-    call `reseed_white_noise`. Fixed-step integration only (pyNN.neuron's default).
+    point `source.rng.set_ids` at other ids. Fixed-step integration only (pyNN.neuron's
+    default).
     """
     from neuron import h
 
@@ -198,14 +199,6 @@ def inject_white_noise(sim: Any, cells: Any, std_nA: float, dt_ms: float, seed: 
         source.rng.set_ids(ids[0], index, ids[1])
         sources.append(source)
     return sources
-
-
-def reseed_white_noise(sources: list, cells: Any, seed: int, *, stream: int = 0) -> None:
-    """Point the sources of `inject_white_noise(sim, cells, ...)` at the streams of another
-    seed (e.g. for fresh noise after `sim.reset()`); takes effect at the next finitialize."""
-    ids = _stream_ids(seed, stream)
-    for source, index in zip(sources, _population_indices(cells), strict=True):
-        source.rng.set_ids(ids[0], index, ids[1])
 
 
 def _stream_ids(seed: int, stream: int) -> tuple[int, int]:
