@@ -242,4 +242,5 @@ class Bss2Backend(PyNNBackend):
             "hardware": config.as_dict() if config else None,
             "unit_defaults": dict(self.settings.get("unit", {})),
             "unit": self.resolved_unit(),
+            "calibration": self.calibration_used(),
         }

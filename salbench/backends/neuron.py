@@ -104,6 +104,12 @@ class NeuronBackend(PyNNBackend):
         # pyNN.neuron ignores rng_seed; its random streams are seeded from this base seed.
         return {"native_rng_baseseed": seed}
 
+    def calibration_identity(self) -> dict[str, Any]:
+        """Also the hash of salbench's NMODL sources: an edited noise mechanism is another unit."""
+        from salbench.backends.neuron_noise import mechanisms_key
+
+        return {**super().calibration_identity(), "salbench_mechanisms": mechanisms_key()}
+
     def current_noise(self, cells: Any, std_nA: float, dt_ms: float) -> list[Any]:
         """salbench's own NMODL source, one Random123 stream per cell seeded from the run's
         simulator seed (pyNN.neuron's NoisyCurrentSource plays one vector into every cell)."""

@@ -89,17 +89,28 @@ class PyNNBackend(Backend):
 
     def build(self, spec: NetworkSpec) -> PyNNSamplingNetwork:
         spec = dataclasses.replace(spec, unit=self.unit_settings(spec.unit))
+        self.check_unit(spec.unit)
         self._unit = spec.unit  # recorded with the run: noise model, translation, neuron
         with self.timer.phase("build"):
-            return self.network_class(self, spec, self.timer)
+            self._net = self.network_class(self, spec, self.timer)
+            return self._net
+
+    def check_unit(self, unit: LIFUnitParams) -> None:
+        """ValueError, in one line, for a unit this backend cannot realise: checked before a
+        calibration would fail on it in a process of its own."""
+        if unit.noise == "white" and type(self).current_noise is PyNNBackend.current_noise:
+            raise ValueError(self._no_current_noise())
 
     # -- what the realisation asks of the simulator's owner (salbench.realisation.host) ----
     def current_noise(self, cells: Any, std_nA: float, dt_ms: float) -> list[Any]:
         """Independent white current noise per cell. PyNN's NoisyCurrentSource does not
         promise independence (pyNN.neuron plays one vector into every cell), so only
         adapters that know their simulator's source provide it."""
-        raise ValueError(f"backend '{self.name}' ({self.module_name}) has no per-cell "
-                         "independent current-noise source; use unit.noise = \"poisson\"")
+        raise ValueError(self._no_current_noise())
+
+    def _no_current_noise(self) -> str:
+        return (f"backend '{self.name}' ({self.module_name}) has no per-cell independent "
+                "current-noise source; use unit.noise = \"poisson\"")
 
     def calibration_identity(self) -> dict[str, Any]:
         """The simulator stack and the profile settings (all of them: the generic adapter
@@ -118,7 +129,11 @@ class PyNNBackend(Backend):
 
     def versions(self) -> dict[str, str]:
         out = {"PyNN": package_version("PyNN")}
-        out.update({dist: package_version(dist) for dist in self.simulator_dists})
+        # the generic adapter names no distribution: settings.simulator_dist, else the PyNN
+        # module's last part (pyNN.brian2 -> brian2), so an upgrade invalidates calibrations
+        dists = self.simulator_dists or (
+            str(self.settings.get("simulator_dist", self.module_name.rsplit(".", 1)[-1])),)
+        out.update({dist: package_version(dist) for dist in dists})
         return out
 
     def extra_provenance(self) -> dict[str, Any]:
@@ -129,7 +144,18 @@ class PyNNBackend(Backend):
             "delay_ms": self.delay_ms,
             "delay_semantics": "every recurrent and background projection has delay_ms",
             "unit": self.resolved_unit(),
+            "calibration": self.calibration_used(),
         }
+
+    def calibration_used(self) -> dict[str, Any] | None:
+        """Key and fit of the calibration behind the last network's translation (None for
+        the linear translation), so a run can be tied to the cache entry it used."""
+        net = getattr(self, "_net", None)
+        cal = getattr(getattr(net, "translation", None), "cal", None)
+        if cal is None:
+            return None
+        return {"key": cal.key, "v0_mV": cal.v0_mV, "alpha_mV": cal.alpha_mV,
+                "exc_uS_per_unit": cal.exc_uS_per_unit, "inh_uS_per_unit": cal.inh_uS_per_unit}
 
     def resolved_unit(self) -> dict[str, Any] | None:
         """The LIF unit of the last network built (scenario settings over profile

@@ -5,9 +5,10 @@ from __future__ import annotations
 
 import argparse
 import json
+import sys
 from typing import Any
 
-from salbench.cli.common import EXIT_OK, UsageError
+from salbench.cli.common import EXIT_OK, EXIT_RUNS_FAILED, UsageError
 
 
 def add_parser(sub: Any) -> None:
@@ -60,7 +61,15 @@ def main(args: argparse.Namespace) -> int:
     cal = None if args.force else cal_mod.load(backend.name, key)
     cached = cal is not None
     if cal is None:
-        cal = cal_mod.get_calibration(backend, unit, args.tau_ref, sweep, rebuild=True)
+        try:
+            backend.check_unit(unit)
+        except ValueError as err:
+            raise UsageError(str(err)) from None
+        try:
+            cal = cal_mod.get_calibration(backend, unit, args.tau_ref, sweep, rebuild=True)
+        except RuntimeError as err:  # the measurement's own process failed: say why, once
+            print(f"salbench: {err}", file=sys.stderr)
+            return EXIT_RUNS_FAILED
     if args.json:
         print(json.dumps(cal.to_json(), indent=1))
         return EXIT_OK

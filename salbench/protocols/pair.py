@@ -82,6 +82,7 @@ class PairProtocol(ScenarioProtocol):
         result = RunResult()
         self._record(result, 0.0, weights, rate_hz=float("nan"))
         counts = np.zeros(2)
+        settled = max(1, p.epochs // 2)  # the unit rates of the last half, near where SAL ends
         for epoch in range(1, p.epochs + 1):
             if p.eta_decay_epochs:
                 rule.eta = p.eta / (1.0 + (epoch - 1) / p.eta_decay_epochs)
@@ -91,12 +92,13 @@ class PairProtocol(ScenarioProtocol):
                 check_finite(weights)
             with self.timer.phase("write"):
                 weights = write_weights(net, weights)
-            counts += [len(s) for s in spikes]
+            if epoch > p.epochs - settled:
+                counts += [len(s) for s in spikes]
             rate = sum(len(s) for s in spikes) / (2 * p.epoch_ms / 1000.0)
             self._record(result, epoch * p.epoch_ms, weights, rate)
         # where SAL settled, and at which rates (the fixed point depends on them: report)
         result.notes.update(final_weights=weights.tolist(),
-                            final_unit_rates_hz=(counts / (p.epochs * p.epoch_ms / 1000.0)
+                            final_unit_rates_hz=(counts / (settled * p.epoch_ms / 1000.0)
                                                  ).tolist())
         self._finish(result)
         return result

@@ -341,8 +341,9 @@ def get_calibration(host: SimulatorHost, unit: LIFUnitParams, tau_ref_ms: float,
     done = subprocess.run([sys.executable, "-m", "salbench.realisation.calibration",
                            json.dumps(request)], stdout=subprocess.PIPE, text=True)
     if done.returncode != 0:
-        raise RuntimeError(f"calibration on backend {host.name} failed "
-                           f"(exit {done.returncode})")
+        lines = done.stdout.strip().splitlines()  # the measuring process's one-line reason
+        why = lines[-1] if lines else f"exit {done.returncode}"
+        raise RuntimeError(f"calibration on backend {host.name} failed: {why}")
     cal = load(host.name, key)
     if cal is None:
         raise RuntimeError(f"calibration on backend {host.name} wrote no cache file "
@@ -396,14 +397,19 @@ def relaunched_host(request: dict[str, Any], seed: int) -> Any:
 
 
 def _main(argv: list[str]) -> int:
+    """Measure in this process; print the cache file, or one line saying why not."""
     request = json.loads(argv[0])
     sweep = Sweep(**{**request["sweep"], "probes": tuple(request["sweep"]["probes"])})
-    host = relaunched_host(request["backend"], sweep.seed)
     try:
-        cal = calibrate_with_progress(host, LIFUnitParams(**request["unit"]),
-                                      request["tau_ref_ms"], sweep)
-    finally:
-        host.end()
+        host = relaunched_host(request["backend"], sweep.seed)
+        try:
+            cal = calibrate_with_progress(host, LIFUnitParams(**request["unit"]),
+                                          request["tau_ref_ms"], sweep)
+        finally:
+            host.end()
+    except Exception as err:  # the parent reports it (runs record it as their error)
+        print(f"{type(err).__name__}: {err}".splitlines()[0])
+        return 1
     print(cache_path(cal.backend, cal.key))
     return 0
 

@@ -34,7 +34,6 @@ BIN_HZ = 10.0
 class PairPoint:
     backend: str
     unit_model: str
-    scenario: str
     rate_diff_hz: float
     residual: float
     ratio: float | None  # two-unit runs only
@@ -49,10 +48,6 @@ class Curve:
     x: list[float] = field(default_factory=list)
     y: list[Summary] = field(default_factory=list)
     ratios: list[float] = field(default_factory=list)
-
-    @property
-    def label(self) -> str:
-        return self.unit_model
 
 
 def unit_model(run: RunRecord) -> str:
@@ -93,8 +88,8 @@ def pair_points(runs: list[RunRecord]) -> list[PairPoint]:
                 busy, quiet = (i, j) if r[i] >= r[j] else (j, i)
                 w_in, w_out = w[busy, quiet], w[quiet, busy]
                 ratio = w_in / w_out if n == 2 and w_out > 0 else None
-                out.append(PairPoint(run.backend, unit_model(run), run.scenario,
-                                     float(r[busy] - r[quiet]), float(w_in - w_out), ratio))
+                out.append(PairPoint(run.backend, unit_model(run), float(r[busy] - r[quiet]),
+                                     float(w_in - w_out), ratio))
     return out
 
 

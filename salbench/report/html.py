@@ -355,10 +355,10 @@ def fixed_point_panels(runs: list[RunRecord],
     ended."""
     panels = []
     for backend, cs in sorted(fp.curves(fp.pair_points(runs)).items()):
-        series = [Series(c.label, c.x, [y.mean for y in c.y], [y.low for y in c.y],
+        series = [Series(c.unit_model, c.x, [y.mean for y in c.y], [y.low for y in c.y],
                          [y.high for y in c.y], PALETTE[i % len(PALETTE)])
                   for i, c in enumerate(cs)]
-        ratios = [(c.label, mean_ci(c.ratios) if c.ratios else None) for c in cs]
+        ratios = [(c.unit_model, mean_ci(c.ratios) if c.ratios else None) for c in cs]
         panels.append((backend, xy_plot(series, xlabel="rate of the busier unit − the other (Hz)",
                                         ylabel="w into busier − w out"), ratios))
     return panels

@@ -29,6 +29,7 @@ from salbench.backends.base import Backend
 from salbench.catalogue import catalogue_files
 from salbench.protocols.base import ScenarioProtocol
 from salbench.registry import backend_entry_points, scenario_entry_points
+from salbench.spec.units import LIFUnitParams
 
 DEFAULT_TIMEOUT_S = 600.0
 RUNNER_KEYS = {"timeout_s"}
@@ -218,6 +219,14 @@ def resolve_backend(ref: str) -> BackendSource:
                 f"installed adapters: {sorted(eps)}"
             )
         description = head.get("description", "")
+        unit = data.get("settings", {}).get("unit")
+        if unit is not None:  # the profile's LIF defaults: refused here, not in every run
+            try:
+                LIFUnitParams(**unit)
+            except (ValidationError, TypeError) as err:
+                detail = (_validation_message(err, f"backend profile {path.name} [settings.unit]")
+                          if isinstance(err, ValidationError) else str(err))
+                raise ConfigError(detail) from None
         return BackendSource(path.stem, adapter, eps[adapter].value, description,
                              data.get("settings", {}), str(path))
     if ref not in eps:

@@ -35,6 +35,11 @@ class NetworkSpec:
     #: resolution hint for discrete-time backends (the paper uses 25 or 50 steps per tau_ref)
     steps_per_tau_ref: int | None = None
 
+    def __post_init__(self) -> None:
+        # plugins written against salbench 0.1 pass the unit as a plain dict
+        if isinstance(self.unit, dict):
+            self.unit = LIFUnitParams(**self.unit)
+
     @property
     def n_units(self) -> int:
         return int(self.biases.shape[0])
