@@ -189,14 +189,6 @@ class Bss2Backend(PyNNBackend):
         self.sim.set_membrane_noise(cells, amp)
         return []
 
-    def calibration_identity(self) -> dict[str, Any]:
-        """The emulated chip (every hardware setting, chip_seed included) and its LIF unit
-        defaults: the three shipped profiles are three different calibrations."""
-        return {"adapter": f"{type(self).__module__}:{type(self).__qualname__}",
-                "versions": self.versions(), "hardware": hardware_settings(self.settings),
-                "unit_defaults": dict(self.settings.get("unit", {})),
-                "vary_chip": bool(self.settings.get("vary_chip", False))}
-
     def _bank(self) -> None:
         """Keep the counters of the network about to be discarded (setup clears them)."""
         if self._live:

@@ -113,15 +113,18 @@ class PyNNBackend(Backend):
                 "current-noise source; use unit.noise = \"poisson\"")
 
     def calibration_identity(self) -> dict[str, Any]:
-        """The simulator stack and the profile settings (all of them: the generic adapter
-        cannot tell which change a neuron)."""
-        return {"adapter": f"{type(self).__module__}:{type(self).__qualname__}",
-                "module": self.module_name, "versions": self.versions(),
-                "settings": self.settings}
+        """The simulator stack and the profile settings (all of them, the hardware model's
+        and the unit defaults included: an adapter cannot tell which change a neuron)."""
+        return {"adapter": self._target, "module": self.module_name,
+                "versions": self.versions(), "settings": self.settings}
 
     def relaunch_request(self) -> dict[str, Any]:
-        return {"target": f"{type(self).__module__}:{type(self).__qualname__}",
-                "settings": self.settings}
+        return {"target": self._target, "settings": self.settings}
+
+    @property
+    def _target(self) -> str:
+        """This adapter class as "module:Class", importable in a fresh process."""
+        return f"{type(self).__module__}:{type(self).__qualname__}"
 
     def end(self) -> None:
         if getattr(self, "sim", None) is not None:
