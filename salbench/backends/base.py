@@ -71,6 +71,13 @@ class Backend(ABC):
         backend, otherwise one line naming the limit and the fix (checked before any run)."""
         return None
 
+    @classmethod
+    def check_settings(cls, settings: dict[str, Any]) -> str | None:
+        """None if this adapter accepts a profile's `settings`, otherwise one line naming the
+        bad setting and the fix. Checked once before the backend is used (run, calibrate), so
+        it may import the adapter's own configuration model."""
+        return None
+
     @abstractmethod
     def setup(self, seed: int) -> None:
         """Import and initialise the simulator with `seed` (timed as 'import')."""

@@ -33,7 +33,12 @@ def main(args: argparse.Namespace) -> int:
 
     from salbench.backends.pynn import PyNNBackend
     from salbench.realisation import calibration as cal_mod
-    from salbench.runner.config import backend_class, parse_override, resolve_backend
+    from salbench.runner.config import (
+        backend_class,
+        check_backend,
+        parse_override,
+        resolve_backend,
+    )
     from salbench.spec.units import LIFUnitParams
 
     source = resolve_backend(args.backend)
@@ -41,6 +46,7 @@ def main(args: argparse.Namespace) -> int:
     reason = cls.unavailable_reason(source.settings)
     if reason:
         raise UsageError(f"backend '{args.backend}' is not usable here: {reason}")
+    check_backend(source)
     backend = cls(source.settings)
     if not isinstance(backend, PyNNBackend):
         raise UsageError(f"backend '{args.backend}' is not a PyNN backend; only LIF sampling "

@@ -26,17 +26,20 @@ from typing import Any
 from pydantic import BaseModel, ValidationError
 
 from salbench.backends.base import Backend
-from salbench.catalogue import catalogue_files
+from salbench.catalogue import (
+    ConfigError,
+    catalogue_files,
+    deep_merge,
+    load_backend_profile,
+    only_keys,
+    read_toml,
+)
 from salbench.protocols.base import ScenarioProtocol
 from salbench.registry import backend_entry_points, scenario_entry_points
 from salbench.spec.units import LIFUnitParams
 
 DEFAULT_TIMEOUT_S = 600.0
 RUNNER_KEYS = {"timeout_s"}
-
-
-class ConfigError(ValueError):
-    """Bad configuration: reported as one line, exit code 2, nothing run."""
 
 
 @dataclass(frozen=True)
@@ -58,7 +61,7 @@ class BackendSource:
     adapter: str  # entry point name
     target: str  # "module:Class"
     description: str
-    settings: dict[str, Any]
+    settings: dict[str, Any]  # the profile's [settings] over its parents' (see extends)
     path: str | None
 
 
@@ -90,25 +93,6 @@ class Cell:
 
     def to_json(self) -> dict[str, Any]:
         return asdict(self)
-
-
-def _read_toml(path: Path, what: str) -> dict[str, Any]:
-    try:
-        with path.open("rb") as fh:
-            return tomllib.load(fh)
-    except tomllib.TOMLDecodeError as err:
-        raise ConfigError(f"{what} file {path} is not valid TOML ({err}); fix its syntax") from None
-    except UnicodeDecodeError as err:
-        raise ConfigError(f"{what} file {path} is not UTF-8 text (byte {err.start}); save it "
-                          "as UTF-8") from None
-    except OSError as err:
-        raise ConfigError(f"cannot read {what} file {path}: {err.strerror}") from None
-
-
-def _only_keys(table: dict[str, Any], allowed: set[str], where: str) -> None:
-    unknown = sorted(set(table) - allowed)
-    if unknown:
-        raise ConfigError(f"unknown key '{unknown[0]}' in {where}; allowed: {sorted(allowed)}")
 
 
 # -- scenarios ----------------------------------------------------------------------------
@@ -159,11 +143,11 @@ def resolve_scenario(ref: str) -> ScenarioSource:
         cls, target = _protocol_class(ref, "entry points")
         return ScenarioSource(ref, cls.description, cls.description, ref, target, {},
                               {k: dict(v) for k, v in cls.profiles.items()}, {}, None)
-    data = _read_toml(path, "scenario")
+    data = read_toml(path, "scenario")
     where = f"scenario file {path.name}"
-    _only_keys(data, {"scenario", "params", "profiles", "sweep"}, where)
+    only_keys(data, {"scenario", "params", "profiles", "sweep"}, where)
     head = data.get("scenario", {})
-    _only_keys(head, {"protocol", "label", "description"}, f"[scenario] of {path.name}")
+    only_keys(head, {"protocol", "label", "description"}, f"[scenario] of {path.name}")
     protocol = head.get("protocol")
     if not isinstance(protocol, str):
         raise ConfigError(f"{where} needs [scenario] protocol = \"NAME\" (e.g. \"pair\")")
@@ -209,17 +193,13 @@ def resolve_backend(ref: str) -> BackendSource:
     if path is not None:
         if not path.is_file():
             raise ConfigError(f"backend profile '{ref}' does not exist")
-        data = _read_toml(path, "backend profile")
-        _only_keys(data, {"backend", "settings"}, f"backend profile {path.name}")
-        head = data.get("backend", {})
-        adapter = head.get("adapter", path.stem)
-        if adapter not in eps:
+        profile = load_backend_profile(path)  # its `extends` chain merged
+        if profile.adapter not in eps:
             raise ConfigError(
-                f"backend profile {path.name} names unknown adapter '{adapter}'; "
+                f"backend profile {path.name} names unknown adapter '{profile.adapter}'; "
                 f"installed adapters: {sorted(eps)}"
             )
-        description = head.get("description", "")
-        unit = data.get("settings", {}).get("unit")
+        unit = profile.settings.get("unit")
         if unit is not None:  # the profile's LIF defaults: refused here, not in every run
             try:
                 LIFUnitParams(**unit)
@@ -227,8 +207,8 @@ def resolve_backend(ref: str) -> BackendSource:
                 detail = (_validation_message(err, f"backend profile {path.name} [settings.unit]")
                           if isinstance(err, ValidationError) else str(err))
                 raise ConfigError(detail) from None
-        return BackendSource(path.stem, adapter, eps[adapter].value, description,
-                             data.get("settings", {}), str(path))
+        return BackendSource(path.stem, profile.adapter, eps[profile.adapter].value,
+                             profile.description, profile.settings, str(path))
     if ref not in eps:
         known = sorted(set(eps) | set(files))
         raise ConfigError(f"unknown backend '{ref}'; choose one of {known}")
@@ -237,6 +217,15 @@ def resolve_backend(ref: str) -> BackendSource:
     except Exception as err:  # a broken third-party plugin must not break the others
         raise ConfigError(f"backend plugin '{ref}' failed to load: {err}") from None
     return BackendSource(ref, ref, eps[ref].value, cls.description, {}, None)
+
+
+def check_backend(source: BackendSource) -> None:
+    """ConfigError, one line naming the profile, if the adapter refuses its settings."""
+    problem = backend_class(source).check_settings(source.settings)
+    if problem:
+        where = (f"backend profile {Path(source.path).name}" if source.path
+                 else f"backend '{source.name}'")
+        raise ConfigError(f"{where}: {problem}")
 
 
 def usable_backends() -> list[str]:
@@ -284,16 +273,6 @@ def _set_nested(target: dict[str, Any], parts: list[str], value: Any) -> None:
             raise ConfigError(f"cannot set '{'.'.join(parts)}': '{part}' is not a table")
         target = node
     target[parts[-1]] = value
-
-
-def _deep_merge(base: dict[str, Any], over: dict[str, Any]) -> dict[str, Any]:
-    out = dict(base)
-    for key, value in over.items():
-        if isinstance(value, dict) and isinstance(out.get(key), dict):
-            out[key] = _deep_merge(out[key], value)
-        else:
-            out[key] = value
-    return out
 
 
 def _validation_message(err: ValidationError, where: str) -> str:
@@ -370,6 +349,7 @@ def expand_cells(
         reason = backend_class(backend_source).unavailable_reason(backend_source.settings)
         if reason:
             raise ConfigError(f"backend '{backend_source.name}' is not usable here: {reason}")
+        check_backend(backend_source)
     cells: list[Cell] = []
     for ref in scenarios:
         source = resolve_scenario(ref)
@@ -379,7 +359,7 @@ def expand_cells(
         prof = dict(source.profiles[profile])
         runner = {k: prof.pop(k) for k in list(prof) if k in RUNNER_KEYS}
         runner.update(over_runner)
-        base = _deep_merge(_deep_merge(source.params, prof), over_params)
+        base = deep_merge(deep_merge(source.params, prof), over_params)
         sweep = {**source.sweep, **over_sweep}
         limit = timeout_s or float(runner.get("timeout_s", DEFAULT_TIMEOUT_S))
         if not limit > 0:
