@@ -123,7 +123,7 @@ def test_settings_are_validated():
 
 def test_profiles_load_and_differ_as_documented():
     cal, uncal, ideal = (load_profile(n) for n in ("bss2", "bss2-uncalibrated", "bss2-ideal"))
-    assert cal == HardwareConfig()                  # dataclass defaults = calibrated profile
+    assert cal == HardwareConfig()                  # field defaults = calibrated profile
     for name in ("fpn_v_rest_mV", "fpn_v_thresh_mV", "fpn_tau_m_rel", "fpn_cm_rel"):
         assert getattr(cal, name) == pytest.approx(0.3 * getattr(uncal, name))
     assert not ideal.quantise_weights and not ideal.adc_enabled

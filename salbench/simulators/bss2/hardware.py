@@ -1,24 +1,35 @@
 """The BrainScaleS-2-style hardware model: a typed, validated configuration and limit checks.
 
-Every number of the hardware model is a field of :class:`HardwareConfig`; the TOML profiles in
-``backends/bss2*.toml`` hold them in their ``[settings]`` table.  The dataclass defaults equal
+Every number of the hardware model is a field of :class:`HardwareConfig` (a frozen pydantic
+model: unknown keys and out-of-range values are refused when it is built); the TOML profiles
+in ``backends/bss2*.toml`` hold them in their ``[settings]`` table.  The field defaults equal
 the calibrated ``bss2`` profile.
 """
 
 from __future__ import annotations
 
-import dataclasses
+import difflib
 import tomllib
-from dataclasses import dataclass, fields
 from pathlib import Path
-from typing import Any
+from typing import Annotated, Any, Literal
+
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    NonNegativeFloat,
+    NonNegativeInt,
+    PositiveFloat,
+    PositiveInt,
+    ValidationError,
+    model_validator,
+)
 
 __all__ = [
     "HardwareConfig",
     "HardwareLimitError",
     "load_profile",
     "profile_path",
-    "IDEAL_OVERRIDES",
     "ADAPTER_KEYS",
 ]
 
@@ -27,42 +38,57 @@ __all__ = [
 #: the hardware model; load_profile skips them so one TOML serves both
 ADAPTER_KEYS = frozenset({"profile", "timestep_ms", "unit", "vary_chip"})
 
+#: a neuron or synapse-row count of the chip model
+Count = Annotated[PositiveInt, Field(le=1 << 20)]
+#: a resolution in bits (weights, ADC)
+Bits = Annotated[PositiveInt, Field(le=16)]
+#: the relative spreads, each bounded by 1 / fpn_clip_sigma (checked on the whole config)
+RELATIVE_SPREADS = ("synapse_gain_spread", "fpn_tau_m_rel", "fpn_tau_syn_rel",
+                    "fpn_tau_refrac_rel", "fpn_cm_rel", "sensor_amp_spread",
+                    "sensor_tau_spread", "adc_gain_spread")
+
 
 class HardwareLimitError(ValueError):
     """A network or parameter exceeds what the emulated chip can represent."""
 
 
-@dataclass(frozen=True)
-class HardwareConfig:
-    """All numbers of the hardware model.  Units are in the field names."""
+class HardwareConfig(BaseModel):
+    """All numbers of the hardware model.  Units are in the field names.
+
+    Strict types: a number where a number is meant (an integer for counts and bits; TOML
+    strings and booleans are refused), so a profile typo fails when the config is built.
+    """
+
+    model_config = ConfigDict(extra="forbid", frozen=True, strict=True)
 
     # --- time -------------------------------------------------------------------------------
-    acceleration: float = 1000.0          # biological time / hardware time
-    run_overhead_s: float = 0.02          # per run() call (configuration, trigger, read-out)
-    update_overhead_s: float = 0.0005     # per weight write or sensor read of one projection
+    acceleration: PositiveFloat = 1000.0      # biological time / hardware time
+    run_overhead_s: NonNegativeFloat = 0.02   # per run() call (configuration, trigger, read-out)
+    # per weight write or sensor read of one projection
+    update_overhead_s: NonNegativeFloat = 0.0005
     # --- size limits ------------------------------------------------------------------------
-    max_neurons: int = 512                # neurons per chip
-    max_fan_in: int = 256                 # synapse rows per neuron (distinct source x sign)
+    max_neurons: Count = 512                # neurons per chip
+    max_fan_in: Count = 256                 # synapse rows per neuron (distinct source x sign)
     # --- synapses ---------------------------------------------------------------------------
-    weight_bits: int = 6                  # integer weight 0 .. 2**bits - 1, sign per projection
-    weight_lsb_uS: float = 0.0005         # conductance of one weight step (IF_cond_exp)
-    weight_lsb_nA: float = 0.02           # current of one weight step (IF_curr_exp)
-    quantise_weights: bool = True         # round PyNN weights to the integer grid
+    weight_bits: Bits = 6                   # integer weight 0 .. 2**bits - 1, sign per projection
+    weight_lsb_uS: PositiveFloat = 0.0005   # conductance of one weight step (IF_cond_exp)
+    weight_lsb_nA: PositiveFloat = 0.02     # current of one weight step (IF_curr_exp)
+    quantise_weights: bool = True           # round PyNN weights to the integer grid
     # how the plasticity processor rounds the weights it writes (Projection.set_weight_matrix):
     # "nearest", or "stochastic" (up with probability = the fraction, so updates smaller than
     # one step survive on average); static PyNN weights are always rounded to nearest
-    processor_rounding: str = "stochastic"
-    synapse_gain_spread: float = 0.05     # relative std of the frozen per-synapse gain
+    processor_rounding: Literal["nearest", "stochastic"] = "stochastic"
+    synapse_gain_spread: NonNegativeFloat = 0.05  # relative std of the frozen per-synapse gain
     # --- neuron fixed-pattern noise (frozen per neuron circuit, residual after calibration) --
-    fpn_v_rest_mV: float = 0.6            # absolute std
-    fpn_v_thresh_mV: float = 0.6
-    fpn_v_reset_mV: float = 0.6
-    fpn_e_rev_mV: float = 0.6
-    fpn_tau_m_rel: float = 0.03           # relative std
-    fpn_tau_syn_rel: float = 0.03
-    fpn_tau_refrac_rel: float = 0.03
-    fpn_cm_rel: float = 0.015
-    fpn_clip_sigma: float = 3.0           # draws are truncated at this many standard deviations
+    fpn_v_rest_mV: NonNegativeFloat = 0.6         # absolute std
+    fpn_v_thresh_mV: NonNegativeFloat = 0.6
+    fpn_v_reset_mV: NonNegativeFloat = 0.6
+    fpn_e_rev_mV: NonNegativeFloat = 0.6
+    fpn_tau_m_rel: NonNegativeFloat = 0.03        # relative std
+    fpn_tau_syn_rel: NonNegativeFloat = 0.03
+    fpn_tau_refrac_rel: NonNegativeFloat = 0.03
+    fpn_cm_rel: NonNegativeFloat = 0.015
+    fpn_clip_sigma: PositiveFloat = 3.0   # draws are truncated at this many standard deviations
     # --- temporal noise -----------------------------------------------------------------------
     # white noise added to every neuron's v, amp * sqrt(h) * N(0, 1) per step h: the chip's
     # small intrinsic temporal noise, the same for all neurons.  Per-cell extra noise (e.g. the
@@ -71,81 +97,57 @@ class HardwareConfig:
     # current generator (as far as is publicly known: only a constant offset current per neuron
     # and on-chip Poisson background spike sources; sampling uses those or spiking noise
     # networks), so such per-cell fast current noise is an emulator-only idealisation.
-    membrane_noise_mV_per_sqrt_ms: float = 0.1
+    membrane_noise_mV_per_sqrt_ms: NonNegativeFloat = 0.1
     # --- correlation sensors ------------------------------------------------------------------
-    sensor_tau_ms: float | str = "tau_refrac"   # a number, or "tau_refrac" of the post neuron
-    sensor_amp_spread: float = 0.05       # relative std of the per-synapse sensor amplitude
-    sensor_tau_spread: float = 0.05       # relative std of the per-synapse sensor time constant
+    # a number (ms), or "tau_refrac" of the post neuron
+    sensor_tau_ms: PositiveFloat | Literal["tau_refrac"] = "tau_refrac"
+    sensor_amp_spread: NonNegativeFloat = 0.05  # relative std of the per-synapse sensor amplitude
+    # relative std of the per-synapse sensor time constant
+    sensor_tau_spread: NonNegativeFloat = 0.05
     # --- ADC ----------------------------------------------------------------------------------
-    adc_enabled: bool = True              # False: sensors are read exactly (no ADC)
-    adc_bits: int = 8
-    adc_codes_per_unit: float = 6.0       # nominal gain: codes per unit of exp(-dt/tau) sum
-    adc_offset_codes: float = 8.0         # nominal offset (subtracted when converting back)
-    adc_offset_spread_codes: float = 1.5  # frozen per-synapse offset deviation (std, codes)
-    adc_gain_spread: float = 0.03         # frozen per-synapse relative gain deviation (std)
-    adc_read_noise_codes: float = 0.7     # temporal read noise (std, codes)
+    adc_enabled: bool = True                      # False: sensors are read exactly (no ADC)
+    adc_bits: Bits = 8
+    adc_codes_per_unit: PositiveFloat = 6.0       # nominal gain: codes per unit of exp(-dt/tau) sum
+    adc_offset_codes: NonNegativeFloat = 8.0      # nominal offset (subtracted when converting back)
+    # frozen per-synapse offset deviation (std, codes)
+    adc_offset_spread_codes: NonNegativeFloat = 1.5
+    adc_gain_spread: NonNegativeFloat = 0.03      # frozen per-synapse relative gain deviation (std)
+    adc_read_noise_codes: NonNegativeFloat = 0.7  # temporal read noise (std, codes)
     # --- identity of the emulated chip --------------------------------------------------------
-    chip_seed: int = 20250301             # seeds all frozen (fixed-pattern) draws
+    chip_seed: NonNegativeInt = 20250301          # seeds all frozen (fixed-pattern) draws
+
+    @model_validator(mode="after")
+    def _spreads_keep_signs(self) -> HardwareConfig:
+        for name in RELATIVE_SPREADS:
+            if getattr(self, name) * self.fpn_clip_sigma >= 1.0:
+                raise ValueError(f"relative spread {name}={getattr(self, name)} times "
+                                 f"fpn_clip_sigma={self.fpn_clip_sigma} must be < 1 "
+                                 "(parameters would change sign)")
+        return self
 
     # ------------------------------------------------------------------------------------------
     @classmethod
-    def from_settings(cls, settings: dict[str, Any] | None = None, **overrides: Any
-                      ) -> HardwareConfig:
-        """Build a validated config from a ``[settings]`` mapping (plus keyword overrides)."""
+    def from_settings(cls, settings: dict[str, Any] | None = None, *, where: str = "",
+                      **overrides: Any) -> HardwareConfig:
+        """Build a validated config from a ``[settings]`` mapping (plus keyword overrides).
+
+        Problems are one-line ValueErrors naming the setting (and ``where`` it came from,
+        e.g. the profile file).
+        """
         values = dict(settings or {})
         values.update(overrides)
-        known = {f.name: f for f in fields(cls)}
-        unknown = sorted(set(values) - set(known))
-        if unknown:
-            raise ValueError(f"bss2: unknown hardware setting(s) {unknown}; "
-                             f"valid settings are {sorted(known)}")
-        kwargs = {name: _coerce(name, value, known[name].type) for name, value in values.items()}
-        config = cls(**kwargs)
-        config.validate()
-        return config
+        try:
+            return cls.model_validate(values)
+        except ValidationError as err:
+            raise ValueError(_one_line(err, where)) from None
 
     def replace(self, **changes: Any) -> HardwareConfig:
-        """Return a validated copy with some settings changed."""
+        """Return a validated copy with some settings changed (``model_copy(update=...)``
+        would not validate them)."""
         return HardwareConfig.from_settings({**self.as_dict(), **changes})
 
     def as_dict(self) -> dict[str, Any]:
-        return dataclasses.asdict(self)
-
-    def validate(self) -> None:
-        """Raise ValueError naming the first invalid setting."""
-        positive = ["acceleration", "weight_lsb_uS", "weight_lsb_nA", "adc_codes_per_unit",
-                    "fpn_clip_sigma"]
-        for name in positive:
-            if not getattr(self, name) > 0:
-                raise ValueError(f"bss2: setting {name} must be > 0, got {getattr(self, name)}")
-        non_negative = [f.name for f in fields(self)
-                        if f.name.startswith(("fpn_", "adc_", "sensor_", "synapse_"))
-                        and f.name not in ("sensor_tau_ms", "adc_enabled", "adc_bits")]
-        non_negative += ["run_overhead_s", "update_overhead_s", "membrane_noise_mV_per_sqrt_ms"]
-        for name in non_negative:
-            if getattr(self, name) < 0:
-                raise ValueError(f"bss2: setting {name} must be >= 0, got {getattr(self, name)}")
-        for name, low, high in [("max_neurons", 1, 1 << 20), ("max_fan_in", 1, 1 << 20),
-                                ("weight_bits", 1, 16), ("adc_bits", 1, 16)]:
-            value = getattr(self, name)
-            if not low <= value <= high:
-                raise ValueError(f"bss2: setting {name} must be in [{low}, {high}], got {value}")
-        if self.processor_rounding not in ("nearest", "stochastic"):
-            raise ValueError("bss2: setting processor_rounding must be 'nearest' or "
-                             f"'stochastic', got {self.processor_rounding!r}")
-        if isinstance(self.sensor_tau_ms, str):
-            if self.sensor_tau_ms != "tau_refrac":
-                raise ValueError("bss2: setting sensor_tau_ms must be a number (ms) or "
-                                 f"'tau_refrac', got {self.sensor_tau_ms!r}")
-        elif not self.sensor_tau_ms > 0:
-            raise ValueError(f"bss2: setting sensor_tau_ms must be > 0, got {self.sensor_tau_ms}")
-        for name in ("synapse_gain_spread", "fpn_tau_m_rel", "fpn_tau_syn_rel",
-                     "fpn_tau_refrac_rel", "fpn_cm_rel", "sensor_amp_spread",
-                     "sensor_tau_spread", "adc_gain_spread"):
-            if getattr(self, name) * self.fpn_clip_sigma >= 1.0:
-                raise ValueError(f"bss2: relative spread {name}={getattr(self, name)} times "
-                                 f"fpn_clip_sigma={self.fpn_clip_sigma} must be < 1 "
-                                 "(parameters would change sign)")
+        return self.model_dump()
 
     # --- derived quantities ---------------------------------------------------------------------
     @property
@@ -194,35 +196,22 @@ class HardwareConfig:
         return codes.astype(np.int64)
 
 
-IDEAL_OVERRIDES: dict[str, Any] = {
-    "quantise_weights": False, "synapse_gain_spread": 0.0,
-    "fpn_v_rest_mV": 0.0, "fpn_v_thresh_mV": 0.0, "fpn_v_reset_mV": 0.0, "fpn_e_rev_mV": 0.0,
-    "fpn_tau_m_rel": 0.0, "fpn_tau_syn_rel": 0.0, "fpn_tau_refrac_rel": 0.0, "fpn_cm_rel": 0.0,
-    "membrane_noise_mV_per_sqrt_ms": 0.0, "sensor_amp_spread": 0.0, "sensor_tau_spread": 0.0,
-    "adc_enabled": False, "adc_offset_spread_codes": 0.0, "adc_gain_spread": 0.0,
-    "adc_read_noise_codes": 0.0,
-}
-
-
-def _coerce(name: str, value: Any, annotation: Any) -> Any:
-    kind = str(annotation)
-    if kind == "bool":
-        if not isinstance(value, bool):
-            raise ValueError(f"bss2: setting {name} must be true/false, got {value!r}")
-        return value
-    if kind == "int":
-        if isinstance(value, bool) or int(value) != value:
-            raise ValueError(f"bss2: setting {name} must be an integer, got {value!r}")
-        return int(value)
-    if kind == "float":
-        if isinstance(value, bool) or not isinstance(value, int | float):
-            raise ValueError(f"bss2: setting {name} must be a number, got {value!r}")
-        return float(value)
-    if isinstance(value, str):
-        return value
-    if isinstance(value, bool) or not isinstance(value, int | float):
-        raise ValueError(f"bss2: setting {name} must be a number or string, got {value!r}")
-    return float(value)
+def _one_line(err: ValidationError, where: str) -> str:
+    """The first problem of a ValidationError as one line naming the setting."""
+    prefix = f"bss2: {where}: " if where else "bss2: "
+    first = err.errors()[0]
+    name = str(first["loc"][0]) if first["loc"] else ""
+    if first["type"] == "extra_forbidden":
+        known = sorted(HardwareConfig.model_fields)
+        close = difflib.get_close_matches(name, known, n=1)
+        hint = f"did you mean '{close[0]}'?" if close else f"valid settings are {known}"
+        return f"{prefix}unknown hardware setting '{name}'; {hint}"
+    if not name:  # a check of the whole config (the model validator)
+        return prefix + first["msg"].removeprefix("Value error, ")
+    # a union (sensor_tau_ms) reports one error per alternative
+    msgs = [e["msg"] for e in err.errors() if e["loc"] and e["loc"][0] == name]
+    said = " or ".join(m[0].lower() + m[1:] for m in dict.fromkeys(msgs))
+    return f"{prefix}setting {name}: {said}, got {first.get('input')!r}"
 
 
 def _profile_dirs() -> list[Path]:
