@@ -7,7 +7,6 @@ import json
 import sqlite3
 import subprocess
 import sys
-import tomllib
 from pathlib import Path
 
 import numpy as np
@@ -18,6 +17,7 @@ from salbench.protocols.learning import sal_step, sensors_apply, write_weights
 from salbench.protocols.pair import PairParams, PairProtocol
 from salbench.rules.pairing import causal_correlation
 from salbench.rules.sal import SALRule
+from salbench.runner.config import resolve_backend
 from salbench.spec.network import CorrelationSensors, NetworkSpec
 from salbench.spec.units import LIFUnitParams
 
@@ -25,9 +25,10 @@ ROOT = Path(__file__).resolve().parents[1]
 TAU = 10.0
 
 
-def _settings(profile: str, **over) -> dict:
-    with open(ROOT / "backends" / f"{profile}.toml", "rb") as fh:
-        return {**tomllib.load(fh)["settings"], **over}
+def _settings(profile: str, **hardware) -> dict:
+    """A shipped profile's resolved settings, some [settings.hardware] numbers changed."""
+    settings = resolve_backend(profile).settings
+    return {**settings, "hardware": {**settings["hardware"], **hardware}}
 
 
 def _backend(profile: str, seed: int = 0, **over) -> Bss2Backend:
@@ -69,7 +70,7 @@ def test_preflight_agrees_with_the_emulator_row_count():
     assert Bss2Backend.preflight(backend.settings, 2, 1) is None
     backend.build(_pair_spec())
     backend.end()
-    assert Bss2Backend.preflight({**backend.settings, "max_fan_in": 3}, 2, 1) is not None
+    assert Bss2Backend.preflight(_settings("bss2-ideal", max_fan_in=3), 2, 1) is not None
     tight = _backend("bss2-ideal", max_fan_in=3)
     with pytest.raises(tight.sim.HardwareLimitError, match="max_fan_in=3"):
         tight.build(_pair_spec())
@@ -104,7 +105,7 @@ def test_protocol_continues_from_the_quantised_weights():
     net = backend.build(_pair_spec())
     assert net.quantises_weights
     realised = write_weights(net, np.array([[0.0, 1.234], [0.777, 0.0]]))
-    steps = realised * net.unit.weight_uS / backend.settings["weight_lsb_uS"]
+    steps = realised * net.unit.weight_uS / backend.settings["hardware"]["weight_lsb_uS"]
     np.testing.assert_allclose(steps, np.rint(steps), atol=1e-9)
     np.testing.assert_allclose(steps[[0, 1], [1, 0]], [8.0, 5.0])   # 8.22 and 5.17 steps
     backend.end()
@@ -115,7 +116,8 @@ def test_pair_protocol_series_lie_on_the_integer_grid():
     # the linear translation: one abstract unit is weight_uS, whatever the calibration says
     params = PairParams(epochs=3, epoch_ms=500.0, eta=2.0, unit={"translation": "linear"})
     result = PairProtocol(params, seed=0).run(backend)
-    lsb = backend.settings["weight_lsb_uS"] / LIFUnitParams().weight_uS  # one step, abstract
+    # one step, in abstract units
+    lsb = backend.settings["hardware"]["weight_lsb_uS"] / LIFUnitParams().weight_uS
     for key in ("w12", "w21"):
         steps = np.asarray(result.series[key][1:]) / lsb
         np.testing.assert_allclose(steps, np.rint(steps), atol=1e-6)
@@ -171,7 +173,8 @@ def test_sensor_reading_goes_through_the_adc():
     exact, _ = causal_correlation(spikes, tau=TAU, window="exponential", pairing="nearest")
     causal, _ = net.read_correlations()
     off = ~np.eye(2, dtype=bool)
-    codes = 2 * causal[off] * backend.settings["adc_codes_per_unit"]   # mean of two reads
+    # mean of two reads
+    codes = 2 * causal[off] * backend.settings["hardware"]["adc_codes_per_unit"]
     np.testing.assert_allclose(codes, np.rint(codes), atol=1e-9)
     np.testing.assert_allclose(causal[off], exact[off], rtol=0.3)
     dW = sal_step(net, spikes, rule, 2000.0)
@@ -197,6 +200,39 @@ def test_hardware_time_survives_a_rebuild():
 def test_hardware_settings_leave_adapter_keys_out():
     settings = hardware_settings(_settings("bss2"))
     assert "unit" not in settings and "profile" not in settings and "max_neurons" in settings
+    assert Bss2Backend.check_settings(_settings("bss2")) is None
+
+
+CHECKS = [
+    ({"max_neurons": 512}, "hardware setting 'max_neurons' belongs in [settings.hardware]"),
+    ({"delay_ms": 1.0}, "unknown setting 'delay_ms' in [settings]"),
+    ({"hardware": {"synapse_gain_sprd": 0.1}},
+     "unknown hardware setting 'synapse_gain_sprd' in [settings.hardware]; did you mean "
+     "'synapse_gain_spread'?"),
+    ({"hardware": {"acceleration": -1.0}}, "setting acceleration in [settings.hardware]"),
+    ({"hardware": {"max_fan_in": 2.5}}, "valid integer"),
+    ({"hardware": 3}, "must be a table"),
+]
+
+
+@pytest.mark.parametrize(("settings", "needle"), CHECKS, ids=[n for _, n in CHECKS])
+def test_check_settings_names_a_key_in_the_wrong_place(settings, needle):
+    problem = Bss2Backend.check_settings(settings)
+    assert problem is not None and needle in problem and "\n" not in problem
+
+
+def test_cli_refuses_a_hardware_typo_in_one_line_naming_the_profile(tmp_path):
+    profile = (ROOT / "backends" / "bss2.toml").read_text()
+    (tmp_path / "typo-chip.toml").write_text(
+        profile.replace("synapse_gain_spread =", "synapse_gain_sprd ="))
+    store = tmp_path / "runs.sqlite"
+    done = _salbench("run", "pair", "--backend", str(tmp_path / "typo-chip.toml"),
+                     "--seeds", "1", "--store", str(store), cwd=tmp_path)
+    assert done.returncode == 2 and "Traceback" not in done.stderr, done.stderr
+    lines = [line for line in done.stderr.splitlines() if line.strip()]
+    assert len(lines) == 1 and "typo-chip.toml" in lines[0], done.stderr
+    assert "unknown hardware setting 'synapse_gain_sprd'" in lines[0]
+    assert not store.exists()
 
 
 def test_pair_runs_on_all_three_profiles_through_the_cli(tmp_path):

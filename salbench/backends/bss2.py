@@ -3,15 +3,22 @@
 The network is the generic PyNN realisation, with the chip's own paths where it has them:
 SAL reads the per-synapse correlation sensors through the ADC (`read_correlations`), weights
 are written as 6-bit integers and read back rounded (`quantises_weights`), spikes and
-weights move as whole matrices. A profile's `[settings]` mixes the hardware model's numbers
-(see salbench/simulators/bss2/hardware.py) with the adapter's own keys:
+weights move as whole matrices. A profile's `[settings]` holds the adapter's own keys; the
+hardware model's numbers live apart, in `[settings.hardware]` (see
+salbench/simulators/bss2/hardware.py):
 
+    [settings]
     profile = "bss2"          # name recorded in provenance
     timestep_ms = 0.1         # emulator grid
     vary_chip = false         # true: every seed is a different chip (frozen mismatch drawn
                               # from the seed) instead of the profile's one chip_seed
+    [settings.hardware]       # every number of the emulated chip (HardwareConfig's fields)
+    max_fan_in = 256
     [settings.unit]           # LIF realisation defaults for this hardware; a scenario's own
     v_reset = -53.0           # params.unit values win
+
+To change a hardware number, write a profile that extends a shipped one
+(`[backend] extends = "bss2"` and only the keys that differ, see salbench.catalogue).
 """
 
 from __future__ import annotations
@@ -27,8 +34,10 @@ from salbench.realisation.network import PyNNSamplingNetwork, trains_by_unit
 from salbench.spec.network import NetworkSpec
 from salbench.versions import package_version
 
-#: adapter keys of a profile's [settings] (the hardware model ignores them, see hardware.py)
+#: the adapter's keys of a profile's [settings]
 ADAPTER_KEYS = ("profile", "timestep_ms", "unit", "vary_chip")
+#: the [settings] table holding the hardware model's numbers
+HARDWARE_TABLE = "hardware"
 #: the hardware model's defaults for the size limits, used by the cheap preflight only
 #: (importing the emulator costs seconds); the shipped profiles set both explicitly
 _DEFAULT_LIMITS = {"max_neurons": 512, "max_fan_in": 256}
@@ -39,7 +48,7 @@ BACKGROUND_ROWS = 2
 
 def hardware_settings(settings: dict[str, Any]) -> dict[str, Any]:
     """The part of a profile's settings that configures the emulated chip."""
-    return {k: v for k, v in settings.items() if k not in ADAPTER_KEYS}
+    return dict(settings.get(HARDWARE_TABLE, {}))
 
 
 def rows_per_unit(fan_in: int) -> int:
@@ -130,9 +139,33 @@ class Bss2Backend(PyNNBackend):
         return missing_module(cls.requires)  # the emulator ships with salbench
 
     @classmethod
+    def check_settings(cls, settings: dict[str, Any]) -> str | None:
+        """Adapter keys in [settings], the hardware model's in [settings.hardware]: a key in
+        the wrong place or unknown, or a bad hardware number, is named (imports the hardware
+        model, and with it the emulator: run and calibrate only)."""
+        from salbench.simulators.bss2.hardware import HardwareConfig
+
+        unknown = sorted(set(settings) - {*ADAPTER_KEYS, HARDWARE_TABLE})
+        if unknown and unknown[0] in HardwareConfig.model_fields:
+            return (f"hardware setting '{unknown[0]}' belongs in [settings.{HARDWARE_TABLE}], "
+                    "not [settings]")
+        if unknown:
+            return (f"unknown setting '{unknown[0]}' in [settings]; the bss2 adapter reads "
+                    f"{list(ADAPTER_KEYS)} and the [settings.{HARDWARE_TABLE}] table")
+        hardware = settings.get(HARDWARE_TABLE, {})
+        if not isinstance(hardware, dict):
+            return f"settings.{HARDWARE_TABLE} must be a table ([settings.{HARDWARE_TABLE}])"
+        try:
+            HardwareConfig.from_settings(hardware, where=f"[settings.{HARDWARE_TABLE}]")
+        except ValueError as err:
+            return str(err).removeprefix("bss2: ")
+        return None
+
+    @classmethod
     def preflight(cls, settings: dict[str, Any], units: int, fan_in: int) -> str | None:
-        max_neurons = int(settings.get("max_neurons", _DEFAULT_LIMITS["max_neurons"]))
-        max_fan_in = int(settings.get("max_fan_in", _DEFAULT_LIMITS["max_fan_in"]))
+        hardware = hardware_settings(settings)
+        max_neurons = int(hardware.get("max_neurons", _DEFAULT_LIMITS["max_neurons"]))
+        max_fan_in = int(hardware.get("max_fan_in", _DEFAULT_LIMITS["max_fan_in"]))
         if units > max_neurons:
             return (f"{units} sampling units exceed the bss2 chip limit max_neurons="
                     f"{max_neurons} (background Poisson sources are on-chip sources and do "

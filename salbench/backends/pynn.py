@@ -113,8 +113,9 @@ class PyNNBackend(Backend):
                 "current-noise source; use unit.noise = \"poisson\"")
 
     def calibration_identity(self) -> dict[str, Any]:
-        """The simulator stack and the profile settings (all of them, the hardware model's
-        and the unit defaults included: an adapter cannot tell which change a neuron)."""
+        """The simulator stack and the profile settings (all of them, resolved along the
+        profile's `extends` chain: bss2's [settings.hardware] numbers and the unit defaults
+        included, since an adapter cannot tell which change a neuron)."""
         return {"adapter": self._target, "module": self.module_name,
                 "versions": self.versions(), "settings": self.settings}
 

@@ -8,7 +8,8 @@ Use it like any PyNN backend::
 ``setup`` keywords beyond PyNN's: ``profile`` (a name in ``backends/`` such as ``"bss2"``,
 ``"bss2-uncalibrated"``, ``"bss2-ideal"``, or a path to a TOML file; default: the calibrated
 ``bss2`` numbers, or the profile named by the environment variable ``SALBENCH_BSS2_PROFILE``),
-``settings`` (a dict overriding single hardware settings), ``hardware`` (a
+``settings`` (a dict overriding single hardware settings: keys of a profile's
+``[settings.hardware]``, e.g. ``{"synapse_gain_spread": 0.1}``), ``hardware`` (a
 ready :class:`HardwareConfig`), ``rng_seed`` (temporal noise, Poisson sources, ADC read noise)
 and ``chip_seed`` (the frozen fixed-pattern noise of the emulated chip).
 

@@ -2,14 +2,14 @@
 
 Every number of the hardware model is a field of :class:`HardwareConfig` (a frozen pydantic
 model: unknown keys and out-of-range values are refused when it is built); the TOML profiles
-in ``backends/bss2*.toml`` hold them in their ``[settings]`` table.  The field defaults equal
-the calibrated ``bss2`` profile.
+in ``backends/bss2*.toml`` hold them in their ``[settings.hardware]`` table, apart from the
+adapter's keys directly under ``[settings]``.  The field defaults equal the calibrated ``bss2``
+profile.
 """
 
 from __future__ import annotations
 
 import difflib
-import tomllib
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
@@ -25,18 +25,15 @@ from pydantic import (
     model_validator,
 )
 
+from salbench.catalogue import catalogue_dirs, catalogue_files, load_backend_profile
+
 __all__ = [
     "HardwareConfig",
     "HardwareLimitError",
     "load_profile",
     "profile_path",
-    "ADAPTER_KEYS",
 ]
 
-
-#: keys of a profile's [settings] read by salbench's adapter (salbench.backends.bss2), not by
-#: the hardware model; load_profile skips them so one TOML serves both
-ADAPTER_KEYS = frozenset({"profile", "timestep_ms", "unit", "vary_chip"})
 
 #: a neuron or synapse-row count of the chip model
 Count = Annotated[PositiveInt, Field(le=1 << 20)]
@@ -197,27 +194,23 @@ class HardwareConfig(BaseModel):
 
 
 def _one_line(err: ValidationError, where: str) -> str:
-    """The first problem of a ValidationError as one line naming the setting."""
-    prefix = f"bss2: {where}: " if where else "bss2: "
+    """The first problem of a ValidationError as one line naming the setting (and where it
+    was given)."""
+    place = f" in {where}" if where else ""
     first = err.errors()[0]
     name = str(first["loc"][0]) if first["loc"] else ""
     if first["type"] == "extra_forbidden":
         known = sorted(HardwareConfig.model_fields)
         close = difflib.get_close_matches(name, known, n=1)
         hint = f"did you mean '{close[0]}'?" if close else f"valid settings are {known}"
-        return f"{prefix}unknown hardware setting '{name}'; {hint}"
+        return f"bss2: unknown hardware setting '{name}'{place}; {hint}"
     if not name:  # a check of the whole config (the model validator)
-        return prefix + first["msg"].removeprefix("Value error, ")
+        text = first["msg"].removeprefix("Value error, ")
+        return f"bss2: {text} ({where})" if where else f"bss2: {text}"
     # a union (sensor_tau_ms) reports one error per alternative
     msgs = [e["msg"] for e in err.errors() if e["loc"] and e["loc"][0] == name]
     said = " or ".join(m[0].lower() + m[1:] for m in dict.fromkeys(msgs))
-    return f"{prefix}setting {name}: {said}, got {first.get('input')!r}"
-
-
-def _profile_dirs() -> list[Path]:
-    here = Path(__file__).resolve()
-    package = here.parents[2]                      # salbench/
-    return [package.parent / "backends", package / "_catalogue" / "backends"]
+    return f"bss2: setting {name}{place}: {said}, got {first.get('input')!r}"
 
 
 def profile_path(name: str) -> Path:
@@ -225,21 +218,23 @@ def profile_path(name: str) -> Path:
     candidate = Path(name)
     if candidate.suffix == ".toml" and candidate.exists():
         return candidate
-    for directory in _profile_dirs():
-        path = directory / f"{name}.toml"
-        if path.exists():
-            return path
-    raise FileNotFoundError(f"bss2: no backend profile {name!r} in "
-                            f"{[str(d) for d in _profile_dirs()]}")
+    found = catalogue_files("backends").get(name)
+    if found is None:
+        raise FileNotFoundError(f"bss2: no backend profile {name!r} in "
+                                f"{[str(d) for d in catalogue_dirs('backends')]}")
+    return found
 
 
 def load_profile(name: str = "bss2", **overrides: Any) -> HardwareConfig:
-    """Read a profile's ``[settings]`` table (by name or path) into a validated config."""
+    """A profile's ``[settings.hardware]`` table (by name or path, its ``extends`` chain
+    resolved as for every salbench command) as a validated config, with keyword overrides."""
     path = profile_path(name)
-    with open(path, "rb") as handle:
-        data = tomllib.load(handle)
-    backend = data.get("backend", {})
-    if backend.get("adapter", "bss2") != "bss2":
-        raise ValueError(f"bss2: profile {path} is for adapter {backend.get('adapter')!r}")
-    settings = {k: v for k, v in data.get("settings", {}).items() if k not in ADAPTER_KEYS}
-    return HardwareConfig.from_settings(settings, **overrides)
+    profile = load_backend_profile(path)
+    if profile.adapter != "bss2":
+        raise ValueError(f"bss2: profile {path} is for adapter {profile.adapter!r}")
+    hardware = profile.settings.get("hardware", {})
+    where = f"backend profile {path.name} [settings.hardware]"
+    if not isinstance(hardware, dict):
+        raise ValueError(f"bss2: {where} must be a table")
+    config = HardwareConfig.from_settings(hardware, where=where)
+    return config.replace(**overrides) if overrides else config
