@@ -126,7 +126,8 @@ class HardwareConfig(BaseModel):
     @classmethod
     def from_settings(cls, settings: dict[str, Any] | None = None, *, where: str = "",
                       **overrides: Any) -> HardwareConfig:
-        """Build a validated config from a ``[settings]`` mapping (plus keyword overrides).
+        """Build a validated config from a ``[settings.hardware]`` mapping (plus keyword
+        overrides).
 
         Problems are one-line ValueErrors naming the setting (and ``where`` it came from,
         e.g. the profile file).
