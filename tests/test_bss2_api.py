@@ -33,7 +33,8 @@ def test_weights_get_set_array_and_list():
     prj.set(weight=0.003)
     assert prj.get("weight", format="list", with_address=False) == [0.003] * 6
     assert len(prj) == 6
-    assert prj.get(["weight", "delay"], format="list")[0] == (0, 0, 0.003, 0.1)
+    # the chip's one delay: bss2-ideal's synaptic_delay_ms (NEST's 1 ms)
+    assert prj.get(["weight", "delay"], format="list")[0] == (0, 0, 0.003, 1.0)
 
 
 def test_quantised_weights_and_integer_interface():
@@ -138,3 +139,23 @@ def test_settings_override_and_env_profile(monkeypatch):
     monkeypatch.setenv(sim.PROFILE_ENV, "bss2-ideal")
     sim.setup()
     assert sim.state.config.adc_enabled is False
+
+
+@pytest.mark.parametrize("profile,delay", [("bss2", 0.1), ("bss2-ideal", 1.0)])
+def test_a_spike_acts_after_the_chips_one_delay(profile, delay):
+    """A source spike at 10 ms raises the conductance from 10 ms + the delay on (the chip's
+    own: one step; bss2-ideal: NEST's 1 ms, synaptic_delay_ms), also when the run is cut while
+    the spike is in flight."""
+    for chunks in ([20.0], [10.3, 9.7]):
+        sim.setup(timestep=0.1, profile=profile)
+        assert sim.get_min_delay() == pytest.approx(delay)
+        src = sim.Population(1, sim.SpikeSourceArray(spike_times=[10.0]))
+        cell = sim.Population(1, sim.IF_cond_exp(v_thresh=0.0))
+        sim.Projection(src, cell, sim.AllToAllConnector(), sim.StaticSynapse(weight=0.01))
+        cell.record("gsyn_exc")
+        for chunk in chunks:
+            sim.run(chunk)
+        g = cell.get_data().segments[0].analogsignals[0]
+        onset = g.times.magnitude[np.argmax(np.asarray(g.magnitude).ravel() > 0)]
+        assert onset == pytest.approx(10.0 + delay), chunks
+        sim.end()

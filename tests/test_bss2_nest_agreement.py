@@ -61,7 +61,7 @@ def _matched_fraction(reference, test, tolerance):
 @pytest.mark.parametrize("kind,w_exc,w_inh", [("cond", 0.02, 0.02), ("curr", 0.6, -0.6)])
 def test_deterministic_input_matches_nest(kind, w_exc, w_inh):
     trains = _input_trains()
-    nest_sim.setup(timestep=0.1, min_delay=0.1, spike_precision="on_grid")
+    nest_sim.setup(timestep=0.1, min_delay=1.0, spike_precision="on_grid")
     ref, emitted = _deterministic_run(nest_sim, kind, trains, w_exc, w_inh)
     nest_sim.end()
     bss2.setup(timestep=0.1, profile="bss2-ideal")
@@ -85,7 +85,7 @@ def _poisson_rates(sim, n=20, t_stop=5000.0):
 
 
 def test_poisson_driven_rates_match_nest():
-    nest_sim.setup(timestep=0.1, min_delay=0.1, spike_precision="on_grid", rng_seed=11)
+    nest_sim.setup(timestep=0.1, min_delay=1.0, spike_precision="on_grid", rng_seed=11)
     ref = _poisson_rates(nest_sim)
     nest_sim.end()
     bss2.setup(timestep=0.1, profile="bss2-ideal", rng_seed=11)

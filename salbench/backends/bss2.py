@@ -208,7 +208,11 @@ class Bss2Backend(PyNNBackend):
 
     @property
     def delay_ms(self) -> float:
-        return self.timestep_ms  # no synaptic delay: a spike acts from the next step
+        # the chip's one delay: the profile's synaptic_delay_ms, at least one time step
+        from salbench.simulators.bss2.hardware import HardwareConfig
+
+        config = HardwareConfig.from_settings(hardware_settings(self.settings))
+        return config.delay_steps(self.timestep_ms) * self.timestep_ms
 
     def current_noise(self, cells: Any, std_nA: float, dt_ms: float) -> list[Any]:
         """The chip has no current sources; the emulator's per-cell temporal membrane noise
@@ -259,7 +263,8 @@ class Bss2Backend(PyNNBackend):
             "chip_seed": config.chip_seed if config else None,
             "timestep_ms": self.timestep_ms,
             "delay_ms": self.delay_ms,
-            "delay_semantics": "no synaptic delay: a spike acts from the next time step",
+            "delay_semantics": ("one delay for every synapse (hardware synaptic_delay_ms; 0: "
+                                "none, a spike acts from the next time step)"),
             "hardware_time_s": round(counters["hardware_time_s"], 6),
             "emulator_wall_time_s": round(counters["wall_time_s"], 6),
             "hardware_runs": counters["n_runs"],

@@ -102,14 +102,10 @@ def setup(timestep=DEFAULT_TIMESTEP, min_delay="auto", max_delay=None, *, profil
           settings=None, hardware=None, rng_seed=None, chip_seed=None, **extra_params):
     """Initialise the emulated chip; returns the MPI rank (always 0).
 
-    Delays: only the default (one time step) exists; ``min_delay`` must be ``"auto"`` or equal
-    to ``timestep``.  Other keyword arguments of other backends are accepted and ignored.
+    Delays: every synapse has the chip's one delay (the profile's ``synaptic_delay_ms``;
+    the chip's own is one time step); ``min_delay`` must be ``"auto"`` or equal to it.  Other
+    keyword arguments of other backends are accepted and ignored.
     """
-    if min_delay != "auto" and abs(float(min_delay) - timestep) > 1e-9:
-        raise HardwareLimitError(
-            f"bss2: min_delay={min_delay} ms is not supported: the chip has no configurable "
-            f"delays (the only delay is one time step = {timestep} ms); omit min_delay.")
-    common.setup(timestep, timestep, **extra_params)
     if hardware is not None:
         config = hardware if not settings else hardware.replace(**settings)
     elif profile is not None or os.environ.get(PROFILE_ENV):
@@ -118,9 +114,16 @@ def setup(timestep=DEFAULT_TIMESTEP, min_delay="auto", max_delay=None, *, profil
         config = HardwareConfig.from_settings(settings or {})
     if chip_seed is not None:
         config = config.replace(chip_seed=int(chip_seed))
+    delay = config.delay_steps(float(timestep)) * float(timestep)
+    if min_delay != "auto" and abs(float(min_delay) - delay) > 1e-9:
+        raise HardwareLimitError(
+            f"bss2: min_delay={min_delay} ms is not supported: the chip has no configurable "
+            f"delays (every synapse has {delay:g} ms, the profile's synaptic_delay_ms or one "
+            f"time step = {timestep} ms); omit min_delay.")
+    common.setup(timestep, delay, **extra_params)
     state.dt = float(timestep)
-    state.min_delay = float(timestep)
-    state.max_delay = float(timestep)
+    state.min_delay = delay
+    state.max_delay = delay
     state.segment_counter = -1
     state.configure(config, 12345 if rng_seed is None else int(rng_seed))
     return 0

@@ -5,7 +5,9 @@ Time grid and event semantics (chosen to match NEST with the minimal delay of on
 * a spike carries the *stamp* j (time j*h): neurons that cross threshold during step
   (t_{j-1}, t_j] get stamp j; spike sources emit at their grid time;
 * spikes with stamp j are added to the synaptic conductances/currents at the end of step
-  (t_j, t_{j+1}], i.e. they act from t_{j+1} on ("no synaptic delay": the next step);
+  (t_{j+D-1}, t_{j+D}], i.e. they act from t_{j+D} on, D = the chip's delay in steps (D = 1:
+  "no synaptic delay", the next step, as NEST with the minimal delay; D > 1 as NEST with
+  delay D*h); increments in flight wait in a ring buffer of D slots per neuron;
 * the membrane is integrated over each step with the synaptic variables decaying exactly:
   IF_curr_exp with the exact propagator (as NEST's iaf_psc_exp), IF_cond_exp with classical RK4
   on the exact conductance time course (sub-stepped when the total conductance is large);
@@ -80,8 +82,8 @@ def advance(n_steps, step0, h,
             out_ptr, out_post, out_w, out_rec, out_syn, in_ptr, in_pre, in_syn, node_neuron,
             # correlation sensors
             sensors_on, causal, acausal, c_amp, c_itau, a_amp, a_itau, last_spike,
-            # spikes emitted in the previous step (carried between calls)
-            pend_node, pend_n,
+            # spikes emitted in the previous step, increments in flight (carried between calls)
+            pend_node, pend_n, ring_e, ring_i,
             # recording
             node_rec, spk_node, spk_step, n_spk, rec_slot, rec_var, rec_every, rec_buf,
             rng):
@@ -226,15 +228,30 @@ def advance(n_steps, step0, h,
                     v[i] = v_reset[i]
             ge[i] *= de_full[i]
             gi[i] *= di_full[i]
-        # ---- deliver stamp-j spikes: they act from t_{j+1} on -------------------------------
+        # ---- deliver stamp-j spikes: D = 1 at once (they act from t_{j+1}); D > 1 into ring
+        # slot j % D, and slot (j + 1) % D, filled D - 1 steps ago, acts from t_{j+1} -------
+        n_slots = ring_e.shape[0]
+        slot = j % n_slots
         for k in range(n_cur):
             p = cur_node[k]
             c = cur_cnt[k]
             for e in range(out_ptr[p], out_ptr[p + 1]):
-                if out_rec[e] == 0:
-                    ge[out_post[e]] += c * out_w[e]
+                if n_slots == 1:
+                    if out_rec[e] == 0:
+                        ge[out_post[e]] += c * out_w[e]
+                    else:
+                        gi[out_post[e]] += c * out_w[e]
+                elif out_rec[e] == 0:
+                    ring_e[slot, out_post[e]] += c * out_w[e]
                 else:
-                    gi[out_post[e]] += c * out_w[e]
+                    ring_i[slot, out_post[e]] += c * out_w[e]
+        if n_slots > 1:
+            due = (j + 1) % n_slots
+            for i in range(n_neurons):
+                ge[i] += ring_e[due, i]
+                gi[i] += ring_i[due, i]
+                ring_e[due, i] = 0.0
+                ring_i[due, i] = 0.0
     return spk_node, spk_step, n_spk
 
 

@@ -63,6 +63,11 @@ class HardwareConfig(BaseModel):
     run_overhead_s: NonNegativeFloat = 0.02   # per run() call (configuration, trigger, read-out)
     # per weight write or sensor read of one projection
     update_overhead_s: NonNegativeFloat = 0.0005
+    # transmission delay of every synapse (one value for the whole chip).  0: the chip's own,
+    # no delay line, a spike acts from the next time step.  A real BrainScaleS-2 chip has no
+    # configurable delays; the ideal profile sets NEST's and NEURON's 1 ms, because the delay
+    # decides where SAL settles on LIF units (README, "LIF sampling units")
+    synaptic_delay_ms: NonNegativeFloat = 0.0
     # --- size limits ------------------------------------------------------------------------
     max_neurons: Count = 512                # neurons per chip
     max_fan_in: Count = 256                 # synapse rows per neuron (distinct source x sign)
@@ -158,6 +163,15 @@ class HardwareConfig(BaseModel):
 
     def weight_lsb(self, conductance_based: bool) -> float:
         return self.weight_lsb_uS if conductance_based else self.weight_lsb_nA
+
+    def delay_steps(self, dt: float) -> int:
+        """The synaptic delay in time steps (at least one: a spike acts from the next step)."""
+        steps = round(self.synaptic_delay_ms / dt)
+        if abs(steps * dt - self.synaptic_delay_ms) > 1e-9:
+            raise HardwareLimitError(
+                f"bss2: synaptic_delay_ms={self.synaptic_delay_ms:g} is not a multiple of "
+                f"the time step {dt:g} ms; use a multiple or change the time step")
+        return max(1, steps)
 
     def hardware_seconds(self, bio_ms: float) -> float:
         """Emulated chip time for ``bio_ms`` of biological time (without overheads)."""

@@ -59,7 +59,7 @@ class Projection(common.Projection):
         weight = np.broadcast_to(np.asarray(connection_parameters.get("weight", 0.0),
                                             dtype=float), (n,))
         delay = connection_parameters.get("delay", simulator.state.min_delay)
-        simulator.check_delay(delay, simulator.state.dt, self._label_text)
+        simulator.check_delay(delay, simulator.state.min_delay, self._label_text)
         extra = set(connection_parameters) - {"weight", "delay"}
         if extra:
             raise NotImplementedError(f"bss2: synapse parameters {sorted(extra)} are not "
@@ -172,13 +172,13 @@ class Projection(common.Projection):
         if name == "weight":
             return self._weight_values()
         if name == "delay":
-            return np.full(len(self), simulator.state.dt)
+            return np.full(len(self), simulator.state.min_delay)
         raise NotImplementedError(f"bss2: synapse attribute {name!r} does not exist on the chip")
 
     def _set_attributes(self, parameter_space):
         for name, value in parameter_space.items():
             if name == "delay":
-                simulator.check_delay(value.evaluate(simplify=True), simulator.state.dt,
+                simulator.check_delay(value.evaluate(simplify=True), simulator.state.min_delay,
                                       self._label_text)
                 continue
             if name != "weight":

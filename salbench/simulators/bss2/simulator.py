@@ -110,6 +110,9 @@ class State(common.control.BaseState):
         self.acausal = np.zeros(0)
         self.pend_node = np.zeros(0, np.int64)
         self.pend_n = np.zeros(1, np.int64)
+        # conductance/current increments in flight: slot (step % delay_steps), per neuron
+        self.ring_e = np.zeros((1, 0))
+        self.ring_i = np.zeros((1, 0))
         seed = (self.rng_seed * 0x9E3779B1 + 0x7F4A7C15) % (1 << 64)
         self.rng = np.array([seed], dtype=np.uint64)
 
@@ -122,6 +125,8 @@ class State(common.control.BaseState):
         self.refr[:] = 0
         self.last_spike[:] = -1
         self.pend_n[0] = 0
+        self.ring_e = np.zeros((self.config.delay_steps(self.dt), self.n_neurons))
+        self.ring_i = np.zeros_like(self.ring_e)
         self.causal[:] = 0.0
         self.acausal[:] = 0.0
         for population in self.populations:
@@ -161,6 +166,9 @@ class State(common.control.BaseState):
             self.gi = np.concatenate([self.gi, np.zeros(size)])
             self.refr = np.concatenate([self.refr, np.zeros(size, np.int64)])
             self.pend_node = np.zeros(self.n_neurons, np.int64)
+            in_flight = np.zeros((self.ring_e.shape[0], size))
+            self.ring_e = np.concatenate([self.ring_e, in_flight], axis=1)
+            self.ring_i = np.concatenate([self.ring_i, in_flight], axis=1)
         self.node_neuron = np.concatenate([self.node_neuron, slots])
         self.node_rec = np.concatenate([self.node_rec, np.zeros(size, np.bool_)])
         self.last_spike = np.concatenate([self.last_spike, np.full(size, -1, np.int64)])
@@ -428,7 +436,7 @@ class State(common.control.BaseState):
             a["in_ptr"], a["in_pre"], a["in_syn"], self.node_neuron,
             self.n_syn > 0, self.causal, self.acausal, a["c_amp"], a["c_itau"], a["a_amp"],
             a["a_itau"], self.last_spike,
-            self.pend_node, self.pend_n,
+            self.pend_node, self.pend_n, self.ring_e, self.ring_i,
             self.node_rec, spk_node, spk_step, 0, a["rec_slot"], a["rec_var"], every, rec_buf,
             self.rng)
         if n_spk:
@@ -451,16 +459,16 @@ class State(common.control.BaseState):
         self.hardware_time_s += self.config.update_overhead_s
 
 
-def check_delay(delay, dt: float, label: str) -> None:
-    """Only the default delay (one time step) exists on the chip."""
+def check_delay(delay, chip_delay: float, label: str) -> None:
+    """Only the chip's one delay exists (every synapse has it)."""
     values = np.atleast_1d(np.asarray(delay, dtype=float))
     values = values[~np.isnan(values)]
-    if values.size and np.any(np.abs(values - dt) > 1e-9):
-        bad = values[np.argmax(np.abs(values - dt))]
+    if values.size and np.any(np.abs(values - chip_delay) > 1e-9):
+        bad = values[np.argmax(np.abs(values - chip_delay))]
         raise HardwareLimitError(
             f"bss2: delay {bad:g} ms in {label!r} is not supported: the chip has no "
-            f"configurable synaptic delays (only the default, one time step = {dt:g} ms); "
-            "omit the delay argument.")
+            f"configurable synaptic delays (every synapse has {chip_delay:g} ms, the "
+            "profile's synaptic_delay_ms or one time step); omit the delay argument.")
 
 
 state = State()
