@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from salbench.runner.config import expand_cells
+from salbench.runner.cells import expand_cells
 from salbench.runner.executors import LocalExecutor, make_executor
 from salbench.runner.sweep import run_sweep
 from salbench.store import Store

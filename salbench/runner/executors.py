@@ -16,7 +16,7 @@ from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from functools import partial
 from typing import Any
 
-from salbench.runner.config import Cell
+from salbench.runner.cells import Cell
 from salbench.runner.subprocess_run import STOPPING, kill_all, run_in_child
 
 RunCell = Callable[[Cell], dict[str, Any]]

@@ -15,7 +15,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from salbench.runner.config import Cell
+from salbench.runner.cells import Cell
 
 _LIVE: set[int] = set()  # process groups of running children, for kill_all()
 # set by kill_all: a thread that was just starting its child when Ctrl-C came kills it too

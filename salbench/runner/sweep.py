@@ -19,7 +19,7 @@ from typing import Any
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
-from salbench.runner.config import Cell
+from salbench.runner.cells import Cell
 from salbench.runner.executors import CellExecutor, LocalExecutor
 from salbench.runner.subprocess_run import run_in_child
 from salbench.store import RunRecord, Store

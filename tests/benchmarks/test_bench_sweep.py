@@ -20,7 +20,7 @@ from pathlib import Path
 import pytest
 from rich.console import Console
 
-from salbench.runner.config import expand_cells
+from salbench.runner.cells import expand_cells
 from salbench.runner.subprocess_run import run_in_child
 from salbench.runner.sweep import run_sweep
 from salbench.store import Store
