@@ -77,9 +77,10 @@ def expand_cells(
         runner.update(over.runner)
         base = deep_merge(deep_merge(source.params, prof), over.params)
         sweep = {**source.sweep, **over.sweep}
-        limit = timeout_s or float(runner.get("timeout_s", DEFAULT_TIMEOUT_S))
-        if not limit > 0:
-            raise ConfigError(f"timeout_s of scenario '{source.name}' must be positive")
+        limit = timeout_s or runner.get("timeout_s", DEFAULT_TIMEOUT_S)
+        if isinstance(limit, bool) or not isinstance(limit, int | float) or not limit > 0:
+            raise ConfigError(f"timeout_s of scenario '{source.name}' must be a positive "
+                              f"number of seconds (got {limit!r})")
         keys = list(sweep)
         for combo in itertools.product(*(sweep[k] for k in keys)):
             point = dict(zip(keys, combo, strict=True))
@@ -95,6 +96,6 @@ def expand_cells(
                         protocol_target=source.target, profile=profile, params=params,
                         sweep=point, backend=b.name, adapter=b.adapter,
                         adapter_target=b.target, settings=b.settings, seed=seed,
-                        timeout_s=limit,
+                        timeout_s=float(limit),
                     ))
     return cells

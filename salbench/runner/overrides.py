@@ -69,6 +69,8 @@ class Overrides:
                 out.sweep[".".join(parts[1:])] = value
             elif parts[0] in RUNNER_KEYS:
                 out.runner[parts[0]] = value
+            elif parts == ["params"]:
+                raise ConfigError(f"--set '{text}': say which parameter, e.g. params.epochs=20")
             else:
                 set_nested(out.params, parts[1:] if parts[0] == "params" else parts, value)
         return out
