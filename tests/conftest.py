@@ -60,7 +60,7 @@ def stored_runs(store: Path) -> list[dict]:
 def shipped_backend(name: str, timer=None):
     """A backend built from its shipped profile (backends/NAME.toml: time step, delay...),
     not yet set up."""
-    from salbench.runner.config import backend_class, resolve_backend
+    from salbench.runner.backend_sources import backend_class, resolve_backend
 
     source = resolve_backend(name)
     cls = backend_class(source)

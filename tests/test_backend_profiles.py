@@ -7,7 +7,7 @@ from __future__ import annotations
 import pytest
 
 from salbench.catalogue import ConfigError, load_backend_profile
-from salbench.runner.config import resolve_backend
+from salbench.runner.backend_sources import resolve_backend
 
 
 @pytest.fixture

@@ -17,7 +17,7 @@ from salbench.protocols.learning import sal_step, sensors_apply, write_weights
 from salbench.protocols.pair import PairParams, PairProtocol
 from salbench.rules.pairing import causal_correlation
 from salbench.rules.sal import SALRule
-from salbench.runner.config import resolve_backend
+from salbench.runner.backend_sources import resolve_backend
 from salbench.spec.network import CorrelationSensors, NetworkSpec
 from salbench.spec.units import LIFUnitParams
 

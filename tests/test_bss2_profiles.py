@@ -10,7 +10,7 @@ import json
 import pytest
 
 from salbench.backends.bss2 import Bss2Backend
-from salbench.runner.config import resolve_backend
+from salbench.runner.backend_sources import resolve_backend
 from salbench.simulators.bss2 import HardwareConfig, load_profile
 
 #: the fully written bss2.toml, in today's layout (adapter keys, [settings.hardware])

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from salbench.cli.main import main as cli_main
-from salbench.runner.config import expand_cells
+from salbench.runner.cells import expand_cells
 from salbench.runner.sweep import run_sweep
 from salbench.store import Store
 

@@ -16,7 +16,8 @@ from scipy.stats import binomtest
 
 from salbench.backends.reference import ReferenceBackend
 from salbench.protocols.feedback import FeedbackParams, FeedbackProtocol, Layers
-from salbench.runner.config import expand_cells, resolve_scenario
+from salbench.runner.cells import expand_cells
+from salbench.runner.scenario_sources import resolve_scenario
 from salbench.timing import PhaseTimer
 
 SEEDS = (0, 1, 2, 3, 4)

@@ -15,7 +15,8 @@ from pathlib import Path
 
 import pytest
 
-from salbench.runner.config import expand_cells
+from salbench.outcome import RunOutcome
+from salbench.runner.cells import expand_cells
 from salbench.runner.executors import LocalExecutor, make_executor
 from salbench.runner.sweep import run_sweep
 from salbench.store import Store
@@ -33,7 +34,7 @@ class _Probe:
         self.now = self.peak = 0
         self.barrier = threading.Barrier(barrier_parties, timeout=30) if barrier_parties else None
 
-    def __call__(self, cell) -> dict:
+    def __call__(self, cell) -> RunOutcome:
         with self.lock:
             self.now += 1
             self.peak = max(self.peak, self.now)
@@ -41,7 +42,7 @@ class _Probe:
             self.barrier.wait()  # returns only when `parties` cells are running at once
         with self.lock:
             self.now -= 1
-        return {"status": "ok", "final": {"seed": cell.seed}, "wall_s": 0.0}
+        return RunOutcome(status="ok", final={"seed": cell.seed}, wall_s=0.0)
 
 
 @pytest.mark.parametrize("jobs", [1, 2, 3])
@@ -60,12 +61,12 @@ def test_jobs_cells_run_at_once(tmp_path: Path, jobs: int) -> None:
 def test_interrupt_stores_finished_cells_only(tmp_path: Path) -> None:
     calls = []
 
-    def run_cell(cell) -> dict:
+    def run_cell(cell) -> RunOutcome:
         calls.append(cell.seed)
         if len(calls) == 3:  # Ctrl-C while the third cell runs: the main thread gets it
             os.kill(os.getpid(), signal.SIGINT)
             time.sleep(0.5)
-        return {"status": "ok", "final": {"seed": cell.seed}}
+        return RunOutcome(status="ok", final={"seed": cell.seed})
 
     store = Store(tmp_path / "s.sqlite")
     try:
@@ -74,7 +75,7 @@ def test_interrupt_stores_finished_cells_only(tmp_path: Path) -> None:
         assert [r.final["seed"] for r in store.runs()] == [0, 1]  # not the interrupted one
         assert calls == [0, 1, 2]  # and nothing started after Ctrl-C
         counts = run_sweep(_cells(5), store, resume=True,
-                           executor=LocalExecutor(1, lambda c: {"status": "ok", "final": {}}))
+                           executor=LocalExecutor(1, lambda c: RunOutcome(status="ok")))
         assert counts == Counter(skipped=2, ok=3)
         assert store.count() == 5
     finally:
@@ -82,10 +83,10 @@ def test_interrupt_stores_finished_cells_only(tmp_path: Path) -> None:
 
 
 def test_a_raising_cell_is_recorded_as_failed(tmp_path: Path) -> None:
-    def run_cell(cell) -> dict:
+    def run_cell(cell) -> RunOutcome:
         if cell.seed == 1:
             raise OSError("no space left on device")
-        return {"status": "ok", "final": {}}
+        return RunOutcome(status="ok")
 
     store = Store(tmp_path / "s.sqlite")
     try:

@@ -78,7 +78,7 @@ def test_reproduce_command_resolves_to_the_same_cell(tmp_path):
     """Every run's command, parsed by the real CLI and expanded by the real config code,
     gives a cell with the stored run's key (same scenario, params, backend settings, seed)."""
     from salbench.cli.main import build_parser
-    from salbench.runner.config import expand_cells
+    from salbench.runner.cells import expand_cells
 
     store = Store(tmp_path / "c.sqlite")
     stored = {}

@@ -110,7 +110,8 @@ def test_plasticity_noise_makes_hebbian_learning_asymmetric():
 
 
 def test_catalogue_profiles_validate():
-    from salbench.runner.config import RUNNER_KEYS, resolve_scenario
+    from salbench.runner.overrides import RUNNER_KEYS
+    from salbench.runner.scenario_sources import resolve_scenario
 
     names = ["sampling", "sampling-nosal", "sampling-noisefree", "sampling-kp",
              "sampling-sweep", "sampling-plast", "sampling-plast-nosal"]

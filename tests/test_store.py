@@ -61,3 +61,28 @@ def test_status_is_constrained_and_replace_cell(tmp_path):
     store.add(_record(status="ok"), replace_cell=True)
     assert [r.status for r in store.runs()] == ["ok"]
     assert store.cell_status() == {"k1": "ok"}
+
+
+def test_an_outcome_from_a_child_is_stored_as_one_row(tmp_path):
+    from salbench.outcome import RunOutcome
+
+    sent = RunOutcome(status="failed", error="RuntimeError: boom", traceback="Traceback ...",
+                      final={"a": math.inf}, series={"a": [math.nan, 1.0]},
+                      notes={"main_metric": "a"}, timings={"simulate": 0.5}, wall_s=1.5,
+                      started_at=10.0, finished_at=11.5)
+    # the child writes JSON, the parent reads it: NaN and infinities cross unchanged
+    outcome = RunOutcome.model_validate_json(sent.model_dump_json().encode())
+    assert math.isinf(outcome.final["a"]) and math.isnan(outcome.series["a"][0])
+    with pytest.raises(ValueError, match="status"):
+        RunOutcome(status="weird")
+    store = Store(tmp_path / "s.sqlite")
+    store.add(RunRecord.from_outcome(
+        outcome, cell_key="k1", scenario="pair", label="l", protocol="pair", profile="quick",
+        backend="nest", adapter="nest", seed=3, sweep={"eta": 0.5}, config={"seed": 3}))
+    [run] = list(store.runs())
+    assert (run.status, run.error, run.seed, run.sweep) == ("failed", "RuntimeError: boom", 3,
+                                                            {"eta": 0.5})
+    assert run.notes == {"main_metric": "a", "traceback": "Traceback ..."}
+    assert run.final == {"a": None} and run.series == {"a": [None, 1.0]}
+    assert (run.wall_s, run.started_at, run.finished_at) == (1.5, 10.0, 11.5)
+    assert run.timings == {"simulate": 0.5} and run.config == {"seed": 3}

@@ -33,12 +33,8 @@ def main(args: argparse.Namespace) -> int:
 
     from salbench.backends.pynn import PyNNBackend
     from salbench.realisation import calibration as cal_mod
-    from salbench.runner.config import (
-        backend_class,
-        check_backend,
-        parse_override,
-        resolve_backend,
-    )
+    from salbench.runner.backend_sources import backend_class, check_backend, resolve_backend
+    from salbench.runner.overrides import parse_override
     from salbench.spec.units import LIFUnitParams
 
     source = resolve_backend(args.backend)

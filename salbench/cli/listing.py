@@ -7,7 +7,9 @@ import json
 from typing import Any
 
 from salbench.cli.common import EXIT_OK
-from salbench.runner.config import ConfigError, backend_class, backend_sources, scenario_sources
+from salbench.runner.backend_sources import backend_class, backend_sources
+from salbench.runner.errors import ConfigError
+from salbench.runner.scenario_sources import scenario_sources
 
 
 def add_parser(sub: Any) -> None:

@@ -38,7 +38,7 @@ def build_parser() -> tuple[argparse.ArgumentParser, dict[str, ModuleType]]:
 
 
 def main(argv: list[str] | None = None) -> int:
-    from salbench.runner.config import ConfigError
+    from salbench.runner.errors import ConfigError
     from salbench.store import StoreError
 
     try:

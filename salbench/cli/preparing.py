@@ -19,14 +19,14 @@ def add_parser(sub: Any) -> None:
 
 
 def prepare_one(name: str) -> str:
-    from salbench.runner.config import backend_class, resolve_backend
+    from salbench.runner.backend_sources import backend_class, resolve_backend
 
     source = resolve_backend(name)
     return backend_class(source).prepare(source.settings)
 
 
 def main(args: argparse.Namespace) -> int:
-    from salbench.runner.config import resolve_backend, usable_backends
+    from salbench.runner.backend_sources import resolve_backend, usable_backends
 
     names = args.backend or usable_backends()
     for name in names:

@@ -36,7 +36,7 @@ def add_parser(sub: Any) -> None:
 
 
 def main(args: argparse.Namespace) -> int:
-    from salbench.runner.config import expand_cells
+    from salbench.runner.cells import expand_cells
     from salbench.runner.sweep import run_sweep
     from salbench.store import Store
 

@@ -1,7 +1,8 @@
 """One run in its own process: `python -m salbench.runner.child JOB.json RESULT.json`.
 
-The parent alone writes to the store; the child only writes its result file, so a child
-that dies (even by a signal) cannot leave the store half-written.
+The parent alone writes to the store; the child only writes its outcome (a
+`salbench.outcome.RunOutcome` as JSON) to its result file, so a child that dies (even by a
+signal) cannot leave the store half-written.
 """
 
 from __future__ import annotations
@@ -13,8 +14,12 @@ import resource
 import sys
 import time
 import traceback
+from pathlib import Path
 from typing import Any
 
+from pydantic import ValidationError
+
+from salbench.outcome import RunOutcome
 from salbench.protocols.base import Diverged
 from salbench.runner.provenance import provenance
 from salbench.timing import PhaseTimer
@@ -33,51 +38,56 @@ def peak_memory_mb() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0
 
 
-def execute(cell: dict[str, Any]) -> dict[str, Any]:
-    """Run one cell in this process and return its result record (never raises)."""
+def execute(cell: dict[str, Any]) -> RunOutcome:
+    """Run one cell in this process and return its outcome (never raises)."""
     timer = PhaseTimer()
     started = time.time()
-    out: dict[str, Any] = {"status": "ok", "error": None, "series": {}, "final": {},
-                           "notes": {}, "provenance": {}, "bio_time_ms": None}
+    outcome = RunOutcome(status="ok")
     backend = None
     try:
         protocol_cls = load_target(cell["protocol_target"])
         backend_cls = load_target(cell["adapter_target"])
         backend = backend_cls(cell["settings"], timer)
         protocol = protocol_cls(protocol_cls.Params(**cell["params"]), cell["seed"], timer)
-        out["bio_time_ms"] = protocol.biological_time_ms()
+        outcome.bio_time_ms = protocol.biological_time_ms()
         backend.setup(cell["seed"])
         result = protocol.run(backend)
         notes = {"main_metric": protocol_cls.main_metric, **result.notes}
-        out.update(series=result.series, final=result.final, notes=notes)
+        try:  # a result that is not numbers where numbers belong fails this run only
+            outcome = RunOutcome(status="ok", bio_time_ms=outcome.bio_time_ms,
+                                 series=result.series, final=result.final, notes=notes)
+        except ValidationError as err:
+            first = err.errors()[0]
+            where = ".".join(str(p) for p in first["loc"])
+            raise TypeError(f"{protocol_cls.__name__} returned a result that cannot be stored: "
+                            f"{where}: {first['msg']} (got {first.get('input')!r})") from None
     except Diverged as err:
-        out.update(status="diverged", error=str(err))
+        outcome = RunOutcome(status="diverged", error=str(err), bio_time_ms=outcome.bio_time_ms)
     except BaseException as err:  # noqa: BLE001 - every failure is recorded, never lost
-        out.update(status="failed", error=f"{type(err).__name__}: {err}",
-                   traceback=traceback.format_exc())
+        outcome = RunOutcome(status="failed", error=f"{type(err).__name__}: {err}",
+                             traceback=traceback.format_exc(), bio_time_ms=outcome.bio_time_ms)
     try:
         if backend is not None:
-            out["provenance"] = provenance(backend.versions())
-            out["provenance"]["backend"] = backend.extra_provenance()
+            outcome.provenance = provenance(backend.versions())
+            outcome.provenance["backend"] = backend.extra_provenance()
             backend.end()
         else:
-            out["provenance"] = provenance({})
+            outcome.provenance = provenance({})
     except BaseException as err:  # noqa: BLE001
-        out.setdefault("notes", {})["provenance_error"] = repr(err)
-    out["timings"] = timer.as_dict()
-    out["peak_mem_mb"] = round(peak_memory_mb(), 1)
-    out["wall_s"] = round(time.time() - started, 3)
-    return out
+        outcome.notes["provenance_error"] = repr(err)
+    outcome.timings = timer.as_dict()
+    outcome.peak_mem_mb = round(peak_memory_mb(), 1)
+    outcome.wall_s = round(time.time() - started, 3)
+    return outcome
 
 
 def main(argv: list[str]) -> int:
     job_path, result_path = argv
     with open(job_path) as fh:
         cell = json.load(fh)
-    result = execute(cell)
-    tmp = result_path + ".tmp"
-    with open(tmp, "w") as fh:
-        json.dump(result, fh)
+    outcome = execute(cell)
+    tmp = Path(result_path + ".tmp")
+    tmp.write_text(outcome.model_dump_json(), encoding="utf-8")
     os.replace(tmp, result_path)  # atomic: the parent sees a whole result or none
     return 0
 

@@ -1,7 +1,7 @@
 """Where the cells of a sweep run: child processes on this machine, or a Dask cluster.
 
 Either way each cell runs in its own fresh child process (`run_in_child`: time limit,
-crash isolation, simulators never share a process) and its result record comes back to the
+crash isolation, simulators never share a process) and its `RunOutcome` comes back to the
 sweep in the parent, which alone writes to the store. A Dask worker only hosts those child
 processes, so a cell gives the same result on a cluster as here.
 """
@@ -16,24 +16,25 @@ from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from functools import partial
 from typing import Any
 
-from salbench.runner.config import Cell
+from salbench.outcome import RunOutcome
+from salbench.runner.cells import Cell
 from salbench.runner.subprocess_run import STOPPING, kill_all, run_in_child
 
-RunCell = Callable[[Cell], dict[str, Any]]
+RunCell = Callable[[Cell], RunOutcome]
 
 
 class CellExecutor(ABC):
-    """Runs cells and yields (cell, result record) as each finishes, in any order."""
+    """Runs cells and yields (cell, outcome) as each finishes, in any order."""
 
     #: a short description for the progress line
     where: str = ""
 
     @abstractmethod
-    def run(self, cells: list[Cell]) -> Iterator[tuple[Cell, dict[str, Any]]]:
+    def run(self, cells: list[Cell]) -> Iterator[tuple[Cell, RunOutcome]]:
         """Start the cells; yield each as it finishes."""
 
     @abstractmethod
-    def cancel(self) -> list[tuple[Cell, dict[str, Any]]]:
+    def cancel(self) -> list[tuple[Cell, RunOutcome]]:
         """Stop everything still pending or running (after Ctrl-C) and return the cells that
         had finished but were not yielded yet, to be stored; unfinished cells are dropped, so
         a resumed sweep runs them again."""
@@ -54,9 +55,9 @@ class LocalExecutor(CellExecutor):
         self.where = f"{self.jobs} local job{'s' if self.jobs > 1 else ''}"
         self._pending: dict[Future, Cell] = {}
         self._pool: ThreadPoolExecutor | None = None
-        self._harvest: list[tuple[Cell, dict[str, Any]]] = []
+        self._harvest: list[tuple[Cell, RunOutcome]] = []
 
-    def run(self, cells: list[Cell]) -> Iterator[tuple[Cell, dict[str, Any]]]:
+    def run(self, cells: list[Cell]) -> Iterator[tuple[Cell, RunOutcome]]:
         # threads only wait on their child process; the work happens in the children
         STOPPING.clear()
         self._pool = ThreadPoolExecutor(max_workers=self.jobs)
@@ -70,10 +71,10 @@ class LocalExecutor(CellExecutor):
                 for future in sorted(done, key=order.__getitem__):  # stable store order
                     cell = self._pending[future]
                     try:
-                        out = future.result()
+                        outcome = future.result()
                     except Exception as err:  # noqa: BLE001 - record it, run the others
-                        out = {"status": "failed", "error": f"{type(err).__name__}: {err}"}
-                    yield cell, out
+                        outcome = RunOutcome(status="failed", error=f"{type(err).__name__}: {err}")
+                    yield cell, outcome
                     # only now: Ctrl-C before the consumer stored it leaves it to cancel()
                     del self._pending[future]
         except BaseException:
@@ -94,13 +95,13 @@ class LocalExecutor(CellExecutor):
         self._pending.clear()
         kill_all()  # running children die; their threads then return at once
 
-    def cancel(self) -> list[tuple[Cell, dict[str, Any]]]:
+    def cancel(self) -> list[tuple[Cell, RunOutcome]]:
         self._stop()
         finished, self._harvest = self._harvest, []
         return finished
 
 
-def _run_cell_on_worker(cell: Cell) -> dict[str, Any]:
+def _run_cell_on_worker(cell: Cell) -> RunOutcome:
     """The task a Dask worker runs: the cell in a child process of the worker, as locally."""
     import socket
 
@@ -111,9 +112,9 @@ def _run_cell_on_worker(cell: Cell) -> dict[str, Any]:
         threads = max(1, (os.cpu_count() or 1) // max(1, get_worker().state.nthreads))
     except (ImportError, ValueError, AttributeError):
         pass
-    out = run_in_child(cell, threads=threads)
-    out.setdefault("notes", {})["executed_on"] = socket.gethostname()
-    return out
+    outcome = run_in_child(cell, threads=threads)
+    outcome.notes["executed_on"] = socket.gethostname()
+    return outcome
 
 
 class DaskExecutor(CellExecutor):
@@ -121,7 +122,7 @@ class DaskExecutor(CellExecutor):
 
     Workers need this salbench and its simulators installed (the same environment). Each
     worker thread runs one cell at a time, so start workers with `--nthreads` equal to the
-    runs each machine should hold at once. The results come back to this process.
+    runs each machine should hold at once. The outcomes come back to this process.
     """
 
     def __init__(self, address: str, client: Any | None = None) -> None:
@@ -138,7 +139,7 @@ class DaskExecutor(CellExecutor):
         self._by_key: dict[str, Cell] = {}
         self._yielded: set[str] = set()
 
-    def run(self, cells: list[Cell]) -> Iterator[tuple[Cell, dict[str, Any]]]:
+    def run(self, cells: list[Cell]) -> Iterator[tuple[Cell, RunOutcome]]:
         from distributed import as_completed
 
         for i, cell in enumerate(cells):
@@ -154,13 +155,15 @@ class DaskExecutor(CellExecutor):
         self._futures = []
 
     @staticmethod
-    def _result(future: Any) -> dict[str, Any]:
+    def _result(future: Any) -> RunOutcome:
         try:
-            return future.result()
+            outcome: RunOutcome = future.result()
         except Exception as err:  # noqa: BLE001 - e.g. the worker died: record it
-            return {"status": "failed", "error": f"dask task failed: {type(err).__name__}: {err}"}
+            return RunOutcome(status="failed",
+                              error=f"dask task failed: {type(err).__name__}: {err}")
+        return outcome
 
-    def cancel(self) -> list[tuple[Cell, dict[str, Any]]]:
+    def cancel(self) -> list[tuple[Cell, RunOutcome]]:
         finished = [(self._by_key[f.key], self._result(f)) for f in self._futures
                     if f.status == "finished" and f.key not in self._yielded]
         if self._futures:

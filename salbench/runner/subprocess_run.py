@@ -1,5 +1,5 @@
-"""Run one cell in a child process, with a time limit, and turn whatever happened into a
-result record: ok, failed (raised, or died by a signal), diverged, or timeout."""
+"""Run one cell in a child process, with a time limit, and turn whatever happened into its
+`RunOutcome`: ok, failed (raised, or died by a signal), diverged, or timeout."""
 
 from __future__ import annotations
 
@@ -13,9 +13,9 @@ import tempfile
 import threading
 import time
 from pathlib import Path
-from typing import Any
 
-from salbench.runner.config import Cell
+from salbench.outcome import RunOutcome, RunStatus
+from salbench.runner.cells import Cell
 
 _LIVE: set[int] = set()  # process groups of running children, for kill_all()
 # set by kill_all: a thread that was just starting its child when Ctrl-C came kills it too
@@ -54,7 +54,7 @@ def child_env(threads: int | None) -> dict[str, str] | None:
     return env
 
 
-def run_in_child(cell: Cell, threads: int | None = None) -> dict[str, Any]:
+def run_in_child(cell: Cell, threads: int | None = None) -> RunOutcome:
     """Blocking; safe to call from several threads at once. `threads` caps each numeric
     library's thread pool in the child (set when several children share the machine)."""
     started = time.time()
@@ -82,17 +82,18 @@ def run_in_child(cell: Cell, threads: int | None = None) -> dict[str, Any]:
             finally:
                 _LIVE.discard(proc.pid)
         if result.is_file():
-            out = json.loads(result.read_text())
+            outcome = RunOutcome.model_validate_json(result.read_bytes())
         else:
             tail = log.read_text(errors="replace").strip().splitlines()[-5:]
+            status: RunStatus = "failed"
             if timed_out:
                 status, error = "timeout", f"killed after the {cell.timeout_s:g} s time limit"
             elif proc.returncode < 0:
-                status, error = "failed", f"child died by {_signal_name(proc.returncode)}"
+                error = f"child died by {_signal_name(proc.returncode)}"
             else:
-                status, error = "failed", f"child exited with code {proc.returncode}"
-            out = {"status": status, "error": error, "notes": {"log_tail": tail},
-                   "wall_s": round(time.time() - started, 3)}
-    out["started_at"] = started
-    out["finished_at"] = time.time()
-    return out
+                error = f"child exited with code {proc.returncode}"
+            outcome = RunOutcome(status=status, error=error, notes={"log_tail": tail},
+                                 wall_s=round(time.time() - started, 3))
+    outcome.started_at = started
+    outcome.finished_at = time.time()
+    return outcome

@@ -12,33 +12,25 @@ from __future__ import annotations
 import signal
 import threading
 from collections import Counter
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from contextlib import contextmanager
-from typing import Any
 
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
-from salbench.runner.config import Cell
-from salbench.runner.executors import CellExecutor, LocalExecutor
+from salbench.outcome import RunOutcome
+from salbench.runner.cells import Cell
+from salbench.runner.executors import CellExecutor, LocalExecutor, RunCell
 from salbench.runner.subprocess_run import run_in_child
 from salbench.store import RunRecord, Store
 
-Executor = Callable[[Cell], dict[str, Any]]
 
-
-def to_record(cell: Cell, out: dict[str, Any]) -> RunRecord:
-    return RunRecord(
-        cell_key=cell.key, scenario=cell.scenario, label=cell.label, protocol=cell.protocol,
-        profile=cell.profile, backend=cell.backend, adapter=cell.adapter, seed=cell.seed,
-        sweep=cell.sweep, status=out.get("status", "failed"), error=out.get("error"),
-        config=cell.to_json(), provenance=out.get("provenance", {}),
-        timings=out.get("timings", {}), peak_mem_mb=out.get("peak_mem_mb"),
-        bio_time_ms=out.get("bio_time_ms"), wall_s=out.get("wall_s"),
-        final=out.get("final", {}), series=out.get("series", {}),
-        notes={**out.get("notes", {}), **({"traceback": out["traceback"]}
-                                          if out.get("traceback") else {})},
-        started_at=out.get("started_at"), finished_at=out.get("finished_at"),
+def to_record(cell: Cell, outcome: RunOutcome) -> RunRecord:
+    """The stored row of a finished cell."""
+    return RunRecord.from_outcome(
+        outcome, cell_key=cell.key, scenario=cell.scenario, label=cell.label,
+        protocol=cell.protocol, profile=cell.profile, backend=cell.backend,
+        adapter=cell.adapter, seed=cell.seed, sweep=cell.sweep, config=cell.to_json(),
     )
 
 
@@ -72,7 +64,7 @@ def run_sweep(
     jobs: int = 1,
     resume: bool = False,
     console: Console | None = None,
-    execute: Executor = run_in_child,
+    execute: RunCell = run_in_child,
     executor: CellExecutor | None = None,
 ) -> Counter[str]:
     """Run the cells and return how many ended with each status (skipped ones as 'skipped').
@@ -101,10 +93,10 @@ def run_sweep(
 
         stored_now: set[int] = set()  # id() of the cells stored by this sweep
 
-        def finish(cell: Cell, out: dict[str, Any]) -> None:
+        def finish(cell: Cell, outcome: RunOutcome) -> None:
             if id(cell) in stored_now:  # cancel() may hand back the one being stored
                 return
-            record = to_record(cell, out)
+            record = to_record(cell, outcome)
             with _interrupt_deferred():  # stored and marked as stored, or neither
                 store.add(record, replace_cell=cell.key in stored)
                 stored_now.add(id(cell))
@@ -118,13 +110,13 @@ def run_sweep(
             progress.advance(task)
 
         try:
-            for cell, out in executor.run(todo):
-                finish(cell, out)
+            for cell, outcome in executor.run(todo):
+                finish(cell, outcome)
         except KeyboardInterrupt:
             # runs that had finished are stored; the interrupted ones are not (--resume
             # runs them again)
-            for cell, out in executor.cancel():
-                finish(cell, out)
+            for cell, outcome in executor.cancel():
+                finish(cell, outcome)
             progress.console.print("[red]interrupted[/]: finished runs are stored; "
                                    "continue with --resume")
             raise

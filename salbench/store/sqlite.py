@@ -15,6 +15,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, cast
 
+from salbench.outcome import RunOutcome
+
 SCHEMA_VERSION = 1
 
 _SCHEMA = """
@@ -91,6 +93,25 @@ class RunRecord:
     started_at: float | None = None
     finished_at: float | None = None
     id: int | None = None
+
+    @classmethod
+    def from_outcome(cls, outcome: RunOutcome, *, cell_key: str, scenario: str, label: str,
+                     protocol: str, profile: str, backend: str, adapter: str, seed: int,
+                     sweep: dict[str, Any], config: dict[str, Any]) -> RunRecord:
+        """The row of a run: its cell (identity and full configuration) and its outcome; a
+        traceback is kept among the notes."""
+        notes = dict(outcome.notes)
+        if outcome.traceback:
+            notes["traceback"] = outcome.traceback
+        return cls(
+            cell_key=cell_key, scenario=scenario, label=label, protocol=protocol,
+            profile=profile, backend=backend, adapter=adapter, seed=seed, sweep=sweep,
+            config=config, status=outcome.status, error=outcome.error,
+            provenance=outcome.provenance, timings=outcome.timings,
+            peak_mem_mb=outcome.peak_mem_mb, bio_time_ms=outcome.bio_time_ms,
+            wall_s=outcome.wall_s, final=outcome.final, series=outcome.series, notes=notes,
+            started_at=outcome.started_at, finished_at=outcome.finished_at,
+        )
 
 
 _COLUMNS = [f for f in RunRecord.__dataclass_fields__ if f != "id"]

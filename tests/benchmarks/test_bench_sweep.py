@@ -20,7 +20,7 @@ from pathlib import Path
 import pytest
 from rich.console import Console
 
-from salbench.runner.config import expand_cells
+from salbench.runner.cells import expand_cells
 from salbench.runner.subprocess_run import run_in_child
 from salbench.runner.sweep import run_sweep
 from salbench.store import Store
@@ -77,7 +77,7 @@ def test_bench_quick_pair_run(benchmark, backend):
         pytest.importorskip(backend)
     cell = expand_cells(["pair"], [backend], 1, "quick")[0]
     out = benchmark.pedantic(run_in_child, args=(cell,), rounds=1, iterations=1)
-    assert out["status"] == "ok", out.get("error")
+    assert out.status == "ok", out.error
     benchmark.extra_info.update(child_wall_s=out["wall_s"], timings=out["timings"],
                                 peak_mem_mb=out["peak_mem_mb"])
 
