@@ -22,7 +22,7 @@ import math
 
 import numpy as np
 import pytest
-from conftest import shipped_backend
+from helpers import shipped_backend
 
 from salbench.realisation import calibration as cal_mod
 from salbench.realisation.calibration import (

@@ -16,7 +16,7 @@ import sys
 from pathlib import Path
 
 import pytest
-from conftest import shipped_backend
+from helpers import shipped_backend
 
 from salbench.store.sqlite import Store
 

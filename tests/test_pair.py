@@ -8,7 +8,7 @@ import subprocess
 import sys
 
 import pytest
-from conftest import stored_runs
+from helpers import stored_runs
 
 LIF_BACKENDS = ("nest", "neuron")
 

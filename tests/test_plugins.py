@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 
-from conftest import stored_runs
+from helpers import stored_runs
 
 
 def test_plugin_backend_and_scenario_are_listed(cli, plugin_env):
