@@ -15,7 +15,6 @@ import numpy as np
 import pytest
 
 import salbench.simulators.bss2 as sim
-from salbench.simulators.bss2.hardware import IDEAL_OVERRIDES
 
 H = 0.1            # ms, emulator step = the current's dt
 TAU_M = 1.0        # ms
@@ -30,8 +29,9 @@ HELD_STD = STD_NA * (TAU_M / CM) * (1 - P) / math.sqrt(1 - P * P)
 
 
 def _setup(seed: int, chip_noise: float = 0.0) -> None:
-    settings = dict(IDEAL_OVERRIDES, membrane_noise_mV_per_sqrt_ms=chip_noise)
-    sim.setup(timestep=H, min_delay="auto", settings=settings, rng_seed=seed)
+    # the ideal chip (no mismatch, noise or quantisation) with the given intrinsic noise
+    sim.setup(timestep=H, min_delay="auto", profile="bss2-ideal",
+              settings={"membrane_noise_mV_per_sqrt_ms": chip_noise}, rng_seed=seed)
 
 
 def _cells(n: int, label: str | None = None):

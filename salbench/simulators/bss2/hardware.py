@@ -18,7 +18,6 @@ __all__ = [
     "HardwareLimitError",
     "load_profile",
     "profile_path",
-    "IDEAL_OVERRIDES",
     "ADAPTER_KEYS",
 ]
 
@@ -192,16 +191,6 @@ class HardwareConfig:
                 f"{self.max_weight_code * lsb:g} {unit}); scale weights down or raise "
                 f"weight_lsb_{unit}.")
         return codes.astype(np.int64)
-
-
-IDEAL_OVERRIDES: dict[str, Any] = {
-    "quantise_weights": False, "synapse_gain_spread": 0.0,
-    "fpn_v_rest_mV": 0.0, "fpn_v_thresh_mV": 0.0, "fpn_v_reset_mV": 0.0, "fpn_e_rev_mV": 0.0,
-    "fpn_tau_m_rel": 0.0, "fpn_tau_syn_rel": 0.0, "fpn_tau_refrac_rel": 0.0, "fpn_cm_rel": 0.0,
-    "membrane_noise_mV_per_sqrt_ms": 0.0, "sensor_amp_spread": 0.0, "sensor_tau_spread": 0.0,
-    "adc_enabled": False, "adc_offset_spread_codes": 0.0, "adc_gain_spread": 0.0,
-    "adc_read_noise_codes": 0.0,
-}
 
 
 def _coerce(name: str, value: Any, annotation: Any) -> Any:
