@@ -1,9 +1,11 @@
-"""Hardware limits of the bss2 emulation raise HardwareLimitError naming the limit."""
+"""Hardware limits of the bss2 emulation raise HardwareLimitError naming the limit, through
+the PyNN module and, for a network too large for the chip, through the CLI before any run."""
 
 from __future__ import annotations
 
 import numpy as np
 import pytest
+from pyNN import errors as pynn_errors
 
 import salbench.simulators.bss2 as sim
 from salbench.simulators.bss2 import HardwareConfig, HardwareLimitError, load_profile
@@ -16,22 +18,28 @@ def _setup():
     sim.end()
 
 
-def test_hardware_limit_error_is_value_error():
-    assert issubclass(HardwareLimitError, ValueError)
-
-
 def test_more_than_512_neurons():
     sim.Population(500, sim.IF_cond_exp())
     sim.Population(1000, sim.SpikeSourcePoisson(rate=5.0))      # sources do not count
-    with pytest.raises(HardwareLimitError, match="max_neurons=512"):
+    with pytest.raises(HardwareLimitError,
+                       match=r"513 neurons exceed the chip limit of max_neurons=512") as err:
         sim.Population(13, sim.IF_cond_exp())
+    assert isinstance(err.value, ValueError)  # a PyNN script catching ValueError catches it
+    # the refused population took no neuron circuits: the chip fills up to exactly 512
+    sim.Population(12, sim.IF_cond_exp())
+    assert sim.simulator.state.n_neurons == 512
 
 
 def test_fan_in_above_256_rows():
     src = sim.Population(257, sim.SpikeSourcePoisson(rate=5.0))
     cells = sim.Population(2, sim.IF_cond_exp())
-    with pytest.raises(HardwareLimitError, match="max_fan_in=256"):
+    with pytest.raises(HardwareLimitError,
+                       match=r"needs 257 synapse rows, more than the fan-in limit max_fan_in=256"):
         sim.Projection(src, cells, sim.AllToAllConnector(), sim.StaticSynapse(weight=0.001))
+    # the refused projection took no rows: 256 of the same sources still fit
+    prj = sim.Projection(src[:256], cells, sim.AllToAllConnector(),
+                         sim.StaticSynapse(weight=0.001))
+    assert len(prj) == 256 * 2
 
 
 def test_fan_in_counts_rows_over_projections_and_signs():
@@ -75,6 +83,69 @@ def test_weight_beyond_range(celltype, weight, unit):
     prj = sim.Projection(a, b, sim.AllToAllConnector(), sim.StaticSynapse(weight=top / 2))
     with pytest.raises(HardwareLimitError, match="6-bit range"):
         prj.set(weight=weight)
+
+
+# the sign of a synapse is fixed per projection (its row group): conductances are >= 0 on
+# both receptors; currents are >= 0 on excitatory and <= 0 (PyNN's convention) on inhibitory
+WRONG_SIGN = [(sim.IF_cond_exp, "excitatory", -0.001, "negative"),
+              (sim.IF_cond_exp, "inhibitory", -0.001, "negative"),
+              (sim.IF_curr_exp, "excitatory", -0.02, "negative"),
+              (sim.IF_curr_exp, "inhibitory", 0.02, "positive")]
+
+
+@pytest.mark.parametrize("celltype,receptor,weight,kind", WRONG_SIGN)
+def test_weight_of_the_wrong_sign_for_its_row_group(celltype, receptor, weight, kind):
+    a = sim.Population(2, sim.SpikeSourcePoisson(rate=5.0))
+    b = sim.Population(2, celltype())
+    message = f"{kind} weight in .*sign is fixed per projection.*{receptor} row group"
+    # map connectors are checked by PyNN itself before the chip sees a weight
+    with pytest.raises(pynn_errors.ConnectionError, match="Weights must be"):
+        sim.Projection(a, b, sim.OneToOneConnector(), sim.StaticSynapse(weight=weight),
+                       receptor_type=receptor)
+    # a connection list is not: the chip refuses it
+    listed = sim.FromListConnector([(0, 0, weight, 0.1), (1, 1, weight, 0.1)],
+                                   column_names=["weight", "delay"])
+    with pytest.raises(HardwareLimitError, match=message):
+        sim.Projection(a, b, listed, sim.StaticSynapse(), receptor_type=receptor)
+    # the right sign is accepted; a later write of the wrong sign is refused, changing nothing
+    prj = sim.Projection(a, b, sim.OneToOneConnector(), sim.StaticSynapse(weight=-weight),
+                         receptor_type=receptor)
+    held = prj.get_weight_matrix()
+    with pytest.raises(HardwareLimitError, match=message):
+        prj.set(weight=weight)
+    with pytest.raises(HardwareLimitError, match=message):
+        prj.set_weight_matrix(np.full((2, 2), weight))
+    np.testing.assert_array_equal(prj.get_weight_matrix(), held)
+
+
+def test_current_based_inhibition_keeps_its_negative_sign():
+    a = sim.Population(2, sim.SpikeSourcePoisson(rate=5.0))
+    b = sim.Population(2, sim.IF_curr_exp())
+    prj = sim.Projection(a, b, sim.OneToOneConnector(), sim.StaticSynapse(weight=-0.04),
+                         receptor_type="inhibitory")
+    # -0.04 nA is 2 steps of weight_lsb_nA = 0.02: integer weight 2 (-1: no synapse), read
+    # back with the projection's sign
+    np.testing.assert_array_equal(prj.get_integer_weights(), [[2, -1], [-1, 2]])
+    np.testing.assert_allclose(prj.get_weight_matrix(), np.diag([-0.04, -0.04]))
+
+
+def test_nan_weight_is_refused():
+    a = sim.Population(2, sim.SpikeSourcePoisson(rate=5.0))
+    b = sim.Population(2, sim.IF_cond_exp())
+    listed = sim.FromListConnector([(0, 0, np.nan, 0.1), (1, 1, 0.001, 0.1)],
+                                   column_names=["weight", "delay"])
+    with pytest.raises(ValueError, match="NaN weight for an existing synapse"):
+        sim.Projection(a, b, listed, sim.StaticSynapse())
+    prj = sim.Projection(a, b, sim.OneToOneConnector(), sim.StaticSynapse(weight=0.001))
+    # NaN where no synapse exists is ignored (get("weight", format="array") marks those NaN)
+    prj.set_weight_matrix(np.array([[0.002, np.nan], [np.nan, 0.002]]))
+    np.testing.assert_allclose(prj.get_weight_matrix(), np.diag([0.002, 0.002]))
+    # on an existing synapse it is refused and the weights stay
+    with pytest.raises(ValueError, match="NaN weight for an existing synapse"):
+        prj.set_weight_matrix(np.array([[np.nan, 0.0], [0.0, 0.002]]))
+    with pytest.raises(ValueError, match="NaN weight for an existing synapse"):
+        prj.set(weight=np.nan)
+    np.testing.assert_allclose(prj.get_weight_matrix(), np.diag([0.002, 0.002]))
 
 
 def test_weight_range_also_checked_on_ideal_profile():
@@ -132,3 +203,28 @@ def test_profiles_load_and_differ_as_documented():
                 or "noise" in field:
             assert value == 0, field
     assert ideal.max_neurons == 512 and ideal.max_fan_in == 256 and ideal.weight_bits == 6
+
+
+# -- through the CLI: refused before any run (the backend's preflight), exit 2, one line --
+# the shipped bss2 profile (512 neurons, 256 rows); `feedback` with two layers: every unit of
+# one layer receives from every unit of the other, each input in an excitatory and an
+# inhibitory row, plus 2 background rows
+TOO_LARGE = [
+    ("sizes=[600, 1]", "601 sampling units exceed the bss2 chip limit max_neurons=512"),
+    ("sizes=[200, 10]", "a unit with 200 inputs needs 402 synapse rows (2 x 200 "
+                        "excitatory+inhibitory + 2 background), more than the bss2 fan-in "
+                        "limit max_fan_in=256; at most 127 inputs per unit"),
+]
+
+
+@pytest.mark.parametrize("sizes,message", TOO_LARGE, ids=["neurons", "fan-in"])
+def test_cli_refuses_a_network_too_large_for_the_chip(cli, tmp_path, sizes, message):
+    store = tmp_path / "s.sqlite"
+    res = cli("run", "feedback", "--backend", "bss2", "--seeds", "1", "--set", sizes,
+              "--store", str(store))
+    assert res.code == 2, (res.stdout, res.stderr)
+    lines = res.stderr.strip().splitlines()
+    assert len(lines) == 1, res.stderr
+    assert lines[0].startswith("salbench: error: scenario 'feedback' on backend 'bss2': ")
+    assert message in lines[0]
+    assert not store.exists() and not (tmp_path / "results").exists()

@@ -29,8 +29,9 @@ HELD_STD = STD_NA * (TAU_M / CM) * (1 - P) / math.sqrt(1 - P * P)
 
 
 def _setup(seed: int, chip_noise: float = 0.0) -> None:
-    sim.setup(timestep=H, min_delay="auto", profile="bss2-ideal", rng_seed=seed,
-              settings={"membrane_noise_mV_per_sqrt_ms": chip_noise})
+    # the ideal chip (no mismatch, noise or quantisation) with the given intrinsic noise
+    sim.setup(timestep=H, min_delay="auto", profile="bss2-ideal",
+              settings={"membrane_noise_mV_per_sqrt_ms": chip_noise}, rng_seed=seed)
 
 
 def _cells(n: int, label: str | None = None):

@@ -22,7 +22,7 @@ import math
 
 import numpy as np
 import pytest
-from conftest import shipped_backend
+from helpers import shipped_backend
 
 from salbench.realisation import calibration as cal_mod
 from salbench.realisation.calibration import (
@@ -208,7 +208,7 @@ DKL_THRESHOLD = 0.03
 
 
 def test_static_network_samples_a_boltzmann_machine_nest():
-    from salbench.realisation.validation import validate_static
+    from sampling_validation import validate_static
 
     backend = _backend("nest", 100)
     try:
@@ -223,7 +223,7 @@ def test_static_network_samples_a_boltzmann_machine_nest():
 @pytest.mark.parametrize("name", ["nest", "neuron"])
 @pytest.mark.parametrize("seed", [0, 1, 2])
 def test_static_network_samples_a_boltzmann_machine(name, seed):
-    from salbench.realisation.validation import validate_static
+    from sampling_validation import validate_static
 
     backend = _backend(name, 100 + seed)
     try:

@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 
 import pytest
+from helpers import installed
 
 
 def test_list_shows_scenarios_and_backends(cli):
@@ -17,9 +18,13 @@ def test_list_shows_scenarios_and_backends(cli):
     assert {"pair", "pair-one-fixed", "pair-demo"} <= set(scenarios)
     assert scenarios["pair"]["protocol"] == "pair"
     assert {"quick", "paper"} <= set(scenarios["pair"]["profiles"])
-    for name in ("nest", "neuron", "reference"):
-        assert backends[name]["usable"], backends[name]
+    # usable exactly where the simulator is installed (reference needs none); else the reason
+    for name, modules in (("nest", ("pyNN", "nest")), ("neuron", ("pyNN", "neuron")),
+                          ("reference", ())):
+        assert backends[name]["usable"] == installed(*modules), backends[name]
         assert backends[name]["description"]
+        if not installed(*modules):
+            assert "is not installed" in backends[name]["reason"], backends[name]
     # the generic adapter is not usable without a profile naming a PyNN module
     assert not backends["pynn"]["usable"]
     assert "pynn_module" in backends["pynn"]["reason"]

@@ -6,9 +6,9 @@ import math
 from pathlib import Path
 
 import pytest
+from synthetic_runs import fill_store, synthetic_run
 
 from salbench.report.regression import ThresholdError, compare, parse_threshold
-from salbench.report.synthetic import fill_store, synthetic_run
 from salbench.store import Store
 
 

@@ -10,7 +10,7 @@ import math
 
 import numpy as np
 import pytest
-from conftest import shipped_backend
+from helpers import shipped_backend
 from pydantic import ValidationError
 from scipy.stats import binomtest
 

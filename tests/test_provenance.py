@@ -5,10 +5,13 @@ from __future__ import annotations
 import platform
 import sqlite3
 
+from helpers import requires_backend
+
 import salbench
 from salbench.store import Store
 
 
+@requires_backend("nest")
 def test_run_records_full_provenance(cli, tmp_path):
     store_path = tmp_path / "s.sqlite"
     res = cli("run", "pair", "--backend", "nest", "--backend", "reference", "--seeds", "1",

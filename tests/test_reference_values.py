@@ -15,7 +15,7 @@ REFERENCE = {0: (1.497, 0.503), 100: (1.279, 0.721), 200: (1.165, 0.835),
 
 @pytest.fixture(scope="module")
 def demo_runs(tmp_path_factory):
-    from conftest import run_cli
+    from helpers import run_cli
 
     tmp = tmp_path_factory.mktemp("demo")
     res = run_cli("run", "pair-demo", "--backend", "reference", "--seeds", "8", "--set",

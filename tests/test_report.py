@@ -10,12 +10,12 @@ from html import unescape
 from pathlib import Path
 
 import pytest
+from helpers import run_cli, stored_runs
+from synthetic_runs import fill_store, synthetic_run, synthetic_store
 
 from salbench.report.html import render
 from salbench.report.model import build_sections
-from salbench.report.synthetic import fill_store, synthetic_run, synthetic_store
 from salbench.store import Store
-from tests.conftest import run_cli, stored_runs
 
 
 def _text(html: str) -> str:

@@ -7,9 +7,9 @@ import shutil
 from pathlib import Path
 
 import pytest
+from synthetic_runs import synthetic_run, synthetic_store
 
 from salbench.report.html import write_report
-from salbench.report.synthetic import synthetic_run, synthetic_store
 
 CHROMIUM = Path("/usr/bin/chromium")
 # Without the background-networking flags Chromium stalls on this machine's closed network.

@@ -270,7 +270,7 @@ def test_sal_amplitude_matrices_and_mask():
     assert np.all(np.diag(dW) == 0.0)
 
 
-def test_sal_rule_carries_state_and_resets():
+def test_sal_rule_carries_state_across_epochs():
     rng = np.random.default_rng(2)
     spikes = poisson_trains(rng, 4, 30.0, 3000.0)
     rule = SALRule(eta=0.01, tau=10.0, pairing="last_k", k=3)
@@ -280,9 +280,37 @@ def test_sal_rule_carries_state_and_resets():
     )
     C, _ = causal_correlation(spikes, tau=10.0, pairing="last_k", k=3)
     np.testing.assert_allclose(total, sal_update(C, eta=0.01, tau=10.0, duration=1000.0))
-    rule.reset()
-    dW = rule.update([s[s < 500] for s in spikes], duration=500.0)  # no "chunk order" error
-    assert dW.shape == (4, 4)
+
+
+def test_sal_rule_reset_forgets_the_pairs_straddling_it():
+    # neuron 0 = post, 1 = pre; eta = 1, tau = 10 ms, so tau / T = 0.01 for T = 1000 ms.
+    # epoch 1 [0, 1000): pre@995 alone -> no pair, dW = 0.
+    # epoch 2 [1000, 2000): post@1003, pre@1010.
+    #   carried: post@1003 pairs with pre@995 (causal, 8 ms): C[0, 1] = e^-0.8; pre@1010 with
+    #     post@1003 (acausal, 7 ms): C[1, 0] = e^-0.7;
+    #     dW[0, 1] = 0.01 (-C[0, 1] + C[1, 0]) = 0.01 (e^-0.7 - e^-0.8) = 4.726e-4.
+    #   after reset: pre@995 is forgotten, only the acausal pair counts:
+    #     dW[0, 1] = 0.01 e^-0.7 = 4.966e-3, dW[1, 0] = -0.01 e^-0.7.
+    # epoch 3, reset again, a new run from t = 0 (T = 500 ms, tau / T = 0.02): post@3, pre@0:
+    #   C[0, 1] = e^-0.3 -> dW[0, 1] = -0.02 e^-0.3 = -0.01482 (without the reset the spikes
+    #   at 1003 and 1010 would still be history: "before spikes already processed").
+    epoch1, epoch2 = [arr(), arr(995.0)], [arr(1003.0), arr(1010.0)]
+    carried, reset = SALRule(eta=1.0, tau=10.0), SALRule(eta=1.0, tau=10.0)
+    for rule in (carried, reset):
+        assert np.all(rule.update(epoch1, duration=1000.0) == 0.0)
+    reset.reset()
+    e7, e8 = math.exp(-0.7), math.exp(-0.8)
+    np.testing.assert_allclose(carried.update(epoch2, duration=1000.0),
+                               [[0.0, 0.01 * (e7 - e8)], [-0.01 * (e7 - e8), 0.0]], rtol=1e-12)
+    np.testing.assert_allclose(reset.update(epoch2, duration=1000.0),
+                               [[0.0, 0.01 * e7], [-0.01 * e7, 0.0]], rtol=1e-12)
+    epoch3 = [arr(3.0), arr(0.0)]
+    with pytest.raises(ValueError, match="before spikes already processed"):
+        carried.update(epoch3, duration=500.0)
+    reset.reset()
+    e3 = math.exp(-0.3)
+    np.testing.assert_allclose(reset.update(epoch3, duration=500.0),
+                               [[0.0, -0.02 * e3], [0.02 * e3, 0.0]], rtol=1e-12)
 
 
 def test_sal_shrinks_asymmetry_of_weight_dependent_causal_drive():

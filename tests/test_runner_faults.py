@@ -3,7 +3,7 @@ other runs of the sweep are kept."""
 
 from __future__ import annotations
 
-from conftest import stored_runs
+from helpers import stored_runs
 
 
 def test_every_fault_is_recorded_and_the_sweep_goes_on(cli, plugin_env, tmp_path):

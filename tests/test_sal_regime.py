@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from conftest import shipped_backend
+from helpers import shipped_backend
 
 from salbench.backends.reference.backend import ReferenceBackend
 from salbench.protocols.pair import PairParams, PairProtocol

@@ -10,6 +10,8 @@ full-length protocol is the `paper` profile (slow test).
 
 from __future__ import annotations
 
+import itertools
+
 import numpy as np
 import pytest
 
@@ -109,7 +111,19 @@ def test_plasticity_noise_makes_hebbian_learning_asymmetric():
     assert noisy["asymmetry_start"] == 0.0 and noisy["asymmetry"] > 1e-4
 
 
+def _assert_applied(params: dict, overrides: dict, where: str) -> None:
+    for key, value in overrides.items():
+        if isinstance(value, dict):
+            _assert_applied(params[key], value, f"{where}.{key}")
+        else:
+            assert params[key] == value, (where, key, params[key], value)
+
+
 def test_catalogue_profiles_validate():
+    """Every profile of every sampling scenario, merged and validated by the runner itself
+    (scenario params, then the profile, then each sweep point), gives one valid cell per sweep
+    point that holds the profile's values."""
+    from salbench.runner.cells import expand_cells
     from salbench.runner.overrides import RUNNER_KEYS
     from salbench.runner.scenario_sources import resolve_scenario
 
@@ -118,13 +132,15 @@ def test_catalogue_profiles_validate():
     for name in names:
         source = resolve_scenario(name)
         assert source.protocol == "sampling"
-        for profile in source.profiles.values():
-            merged = {**source.params, **profile}
-            for key in RUNNER_KEYS:
-                merged.pop(key, None)
-            for key, values in source.sweep.items():
-                merged[key] = values[-1]
-            SamplingParams(**merged)
+        points = list(itertools.product(*source.sweep.values()))  # [()] without a sweep
+        for profile, overrides in source.profiles.items():
+            cells = expand_cells([name], ["reference"], 1, profile)  # ConfigError if invalid
+            assert sorted(tuple(c.sweep.values()) for c in cells) == sorted(points)
+            own = {k: v for k, v in overrides.items()
+                   if k not in RUNNER_KEYS and k not in source.sweep}
+            for cell in cells:
+                _assert_applied(cell.params, own, f"{name}:{profile}")
+                _assert_applied(cell.params, cell.sweep, f"{name}:{profile} sweep")
 
 
 PLAST_SEEDS = (0, 1, 2, 3, 4)

@@ -18,7 +18,7 @@ from __future__ import annotations
 import functools
 
 import pytest
-from conftest import shipped_backend
+from helpers import shipped_backend
 
 from salbench.protocols.sampling import SamplingParams, SamplingProtocol
 from salbench.spec.units import LIFUnitParams

@@ -1,6 +1,6 @@
 """Report speed: a 1000-run store must render in under 5 s (issue 7).
 
-The store is synthetic (salbench.report.synthetic: real RunRecords through Store.add, 100
+The store is synthetic (tests/synthetic_runs.py: real RunRecords through Store.add, 100
 epochs of series each, three scenarios incl. two sweeps, four backends) and made once per
 module. The benchmark times what `salbench report` does after start-up: read every run
 from SQLite, build the model, run the tests, draw the plots, render and write the file.
@@ -9,9 +9,9 @@ from SQLite, build the model, run the tests, draw the plots, render and write th
 from __future__ import annotations
 
 import pytest
+from synthetic_runs import synthetic_store
 
 from salbench.report.html import write_report
-from salbench.report.synthetic import synthetic_store
 from salbench.store import Store
 
 N_RUNS = 1000

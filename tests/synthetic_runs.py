@@ -1,4 +1,4 @@
-"""Synthetic stores for the report's tests, benchmark and demos.
+"""Synthetic stores for the report's tests and benchmark (test-only: not part of the package).
 
 The runs look like real ones (same fields, series against biological time, phase timings,
 provenance, sweeps, failures) but cost nothing to produce, so a 1000-run store is made in
