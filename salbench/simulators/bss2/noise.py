@@ -22,14 +22,10 @@ emulator with NEST under the same (idealised) noise model.
 from __future__ import annotations
 
 import math
-from typing import TYPE_CHECKING
 
 import numpy as np
 
 from . import simulator
-
-if TYPE_CHECKING:
-    from .populations import Population
 
 __all__ = ["set_membrane_noise", "get_membrane_noise", "white_current_noise_mV_per_sqrt_ms"]
 
@@ -95,8 +91,8 @@ def set_membrane_noise(population, mV_per_sqrt_ms) -> None:
     :func:`white_current_noise_mV_per_sqrt_ms` to express a white noise current this way.
     ``population`` may be a Population, a PopulationView or an Assembly of neurons.
     """
-    cells = _neuron_parts(population)
-    size = sum(len(index) for _, index in cells)
+    slots = _neuron_slots(population)
+    size = slots.size
     values = np.asarray(mV_per_sqrt_ms, dtype=float)
     if values.ndim > 1 or (values.ndim == 1 and values.size != size):
         raise ValueError(f"bss2: set_membrane_noise: {_PARAM} must be a scalar or one value per "
@@ -106,19 +102,12 @@ def set_membrane_noise(population, mV_per_sqrt_ms) -> None:
     if bad.any():
         raise ValueError(f"bss2: set_membrane_noise: {_PARAM} must be finite and >= 0, got "
                          f"{values[np.argmax(bad)]!r}")
-    start = 0
-    for root, index in cells:
-        root._membrane_noise[index] = values[start:start + len(index)]
-        start += len(index)
-    simulator.state.mark_dirty()
+    simulator.state.chip.set_membrane_noise(slots, values)
 
 
 def get_membrane_noise(population) -> np.ndarray:
     """The extra membrane noise (mV/sqrt(ms)) of each cell set by :func:`set_membrane_noise`."""
-    parts = _neuron_parts(population)
-    if not parts:
-        return np.zeros(0)
-    return np.concatenate([root._membrane_noise[index] for root, index in parts])
+    return simulator.state.chip.membrane_noise(_neuron_slots(population))
 
 
 # ----------------------------------------------------------------------------------------------
@@ -130,20 +119,21 @@ def _check_scalar(name: str, value: float, allow_zero: bool = False) -> float:
     return value
 
 
-def _neuron_parts(population) -> list[tuple[Population, np.ndarray]]:
-    """(root Population, indices into it) for every part of a Population/View/Assembly."""
+def _neuron_slots(population) -> np.ndarray:
+    """The chip slots of every cell of a Population, PopulationView or Assembly of neurons."""
     from .populations import Assembly, Population, PopulationView
 
     if isinstance(population, Assembly):
-        return [part for pop in population.populations for part in _neuron_parts(pop)]
+        parts = [_neuron_slots(pop) for pop in population.populations]
+        return np.concatenate(parts) if parts else np.zeros(0, np.int64)
     if isinstance(population, PopulationView):
-        root, index = population.grandparent, population._root_index
+        root = population.grandparent
     elif isinstance(population, Population):
-        root, index = population, np.arange(population.size)
+        root = population
     else:
         raise TypeError(f"bss2: set_membrane_noise needs a bss2 Population, PopulationView or "
                         f"Assembly, got {type(population).__name__}")
     if root.celltype.engine_kind != "neuron":
         raise ValueError(f"bss2: membrane noise needs neurons; {root.label or 'population'!r} "
                          f"holds {type(root.celltype).__name__} spike sources")
-    return [(root, np.asarray(index, dtype=np.int64))]
+    return np.asarray(population.chip_slots, dtype=np.int64)
