@@ -6,9 +6,10 @@ held constant for ``dt`` and redrawn every ``dt`` as an independent N(0, std^2) 
 independent stream per cell).  The emulator has no current sources; it realises such noise with
 its temporal membrane-noise source instead, which adds ``amp * sqrt(h) * N(0, 1)`` to v at the
 end of every step of length h (after the leak and synaptic update of that step, see
-``engine.advance``).  :func:`set_membrane_noise` gives a population (or single cells) an extra
-amplitude ``amp``, independent of the chip's own ``membrane_noise_mV_per_sqrt_ms`` (the two add
-in quadrature); :func:`white_current_noise_mV_per_sqrt_ms` converts a current noise to it.
+``kernel.engine.advance``).  :func:`set_membrane_noise` gives a population (or single cells) an
+extra amplitude ``amp``, independent of the chip's own ``membrane_noise_mV_per_sqrt_ms`` (the
+two add in quadrature); :func:`white_current_noise_mV_per_sqrt_ms` converts a current noise to
+it.
 
 Real BrainScaleS-2 has no such source (as far as is publicly documented): its neurons have a
 small intrinsic temporal noise, a per-neuron *constant* current (``constant_current_i_offset``
@@ -44,8 +45,8 @@ def white_current_noise_mV_per_sqrt_ms(std_nA: float, dt_ms: float, cm_nF: float
     ``dt << tau_m`` at any emulator step h.
 
     It is not exact when dt is not small against tau_m, because the emulator adds its noise to
-    v *after* the leak propagator of the step (``engine.advance``): per step of length h, v gets
-    ``p * (v - v_rest) + amp * sqrt(h) * N(0, 1)`` with ``p = exp(-h/tau_m)`` (exact for
+    v *after* the leak propagator of the step (``kernel.engine.advance``): per step of length h,
+    v gets ``p * (v - v_rest) + amp * sqrt(h) * N(0, 1)`` with ``p = exp(-h/tau_m)`` (exact for
     IF_curr_exp, RK4 to ~(h/tau_m)^5 for IF_cond_exp), i.e. an increment of std
     ``amp * sqrt(h)`` that does not leak within its step, while a current held over the step
     through the leaky membrane gives exactly ``std * (tau_m/cm) * (1 - exp(-h/tau_m))``.  With
@@ -85,9 +86,9 @@ def set_membrane_noise(population, mV_per_sqrt_ms) -> None:
     Each cell gets its own independent draws from the run's noise stream (the engine rng seeded
     by ``setup(rng_seed=...)``), so runs are reproducible.  The extra noise is independent of
     the chip's ``membrane_noise_mV_per_sqrt_ms``: the per-step amplitude of a cell is
-    ``sqrt(chip^2 + extra^2) * sqrt(h)``.  The value is stored with the population like a cell
-    parameter, so it survives ``reset()`` and every rebuild of the engine arrays; ``setup()``
-    forgets it with the network.  0 removes it.  Use
+    ``sqrt(chip^2 + extra^2) * sqrt(h)``.  The value is stored on the chip like a cell
+    parameter, so it survives ``reset()`` and every rebuild of the engine's records;
+    ``setup()`` forgets it with the network.  0 removes it.  Use
     :func:`white_current_noise_mV_per_sqrt_ms` to express a white noise current this way.
     ``population`` may be a Population, a PopulationView or an Assembly of neurons.
     """
