@@ -117,12 +117,12 @@ class Bss2SamplingNetwork(PyNNSamplingNetwork):
     # -- spikes --------------------------------------------------------------------------
     def read_spikes(self) -> list[np.ndarray]:
         # the emulator's merged (node, step) record: no neo objects per epoch
-        state = self.sim.simulator.state
-        nodes, steps = state.recorded_spikes()
+        chip = self.sim.simulator.state.chip
+        nodes, steps = chip.recorded_spikes()
         index = nodes - self._first_node
         keep = (index >= 0) & (index < self.spec.n_units)
-        index, times = index[keep], steps[keep] * state.dt
-        state._clear_recordings()  # only the sampling units record on this chip
+        index, times = index[keep], steps[keep] * chip.dt
+        chip.clear_recorded()  # only the sampling units record on this chip
         return trains_by_unit(index, times, self.spec.n_units)
 
 

@@ -19,6 +19,11 @@ Hardware time is exposed as ``sim.state.hardware_time_s`` (emulator wall time:
 membrane noise (the emulator's stand-in for a white noise current, which the chip lacks):
 ``set_membrane_noise(population, mV_per_sqrt_ms)`` with
 ``white_current_noise_mV_per_sqrt_ms(std_nA, dt_ms, cm_nF, tau_m_ms)``.
+
+This module and its populations, projections, recording and simulator modules are a thin PyNN
+shell, as ``pyNN.nest`` is over NEST: the emulated chip itself is
+:class:`salbench.simulators.bss2.kernel.Chip` (no PyNN inside), which owns every array of the
+network; ``sim.state.chip`` is the chip of the current network.
 """
 
 from __future__ import annotations

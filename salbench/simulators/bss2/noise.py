@@ -6,9 +6,10 @@ held constant for ``dt`` and redrawn every ``dt`` as an independent N(0, std^2) 
 independent stream per cell).  The emulator has no current sources; it realises such noise with
 its temporal membrane-noise source instead, which adds ``amp * sqrt(h) * N(0, 1)`` to v at the
 end of every step of length h (after the leak and synaptic update of that step, see
-``engine.advance``).  :func:`set_membrane_noise` gives a population (or single cells) an extra
-amplitude ``amp``, independent of the chip's own ``membrane_noise_mV_per_sqrt_ms`` (the two add
-in quadrature); :func:`white_current_noise_mV_per_sqrt_ms` converts a current noise to it.
+``kernel.engine.advance``).  :func:`set_membrane_noise` gives a population (or single cells) an
+extra amplitude ``amp``, independent of the chip's own ``membrane_noise_mV_per_sqrt_ms`` (the
+two add in quadrature); :func:`white_current_noise_mV_per_sqrt_ms` converts a current noise to
+it.
 
 Real BrainScaleS-2 has no such source (as far as is publicly documented): its neurons have a
 small intrinsic temporal noise, a per-neuron *constant* current (``constant_current_i_offset``
@@ -22,14 +23,10 @@ emulator with NEST under the same (idealised) noise model.
 from __future__ import annotations
 
 import math
-from typing import TYPE_CHECKING
 
 import numpy as np
 
 from . import simulator
-
-if TYPE_CHECKING:
-    from .populations import Population
 
 __all__ = ["set_membrane_noise", "get_membrane_noise", "white_current_noise_mV_per_sqrt_ms"]
 
@@ -48,8 +45,8 @@ def white_current_noise_mV_per_sqrt_ms(std_nA: float, dt_ms: float, cm_nF: float
     ``dt << tau_m`` at any emulator step h.
 
     It is not exact when dt is not small against tau_m, because the emulator adds its noise to
-    v *after* the leak propagator of the step (``engine.advance``): per step of length h, v gets
-    ``p * (v - v_rest) + amp * sqrt(h) * N(0, 1)`` with ``p = exp(-h/tau_m)`` (exact for
+    v *after* the leak propagator of the step (``kernel.engine.advance``): per step of length h,
+    v gets ``p * (v - v_rest) + amp * sqrt(h) * N(0, 1)`` with ``p = exp(-h/tau_m)`` (exact for
     IF_curr_exp, RK4 to ~(h/tau_m)^5 for IF_cond_exp), i.e. an increment of std
     ``amp * sqrt(h)`` that does not leak within its step, while a current held over the step
     through the leaky membrane gives exactly ``std * (tau_m/cm) * (1 - exp(-h/tau_m))``.  With
@@ -89,14 +86,14 @@ def set_membrane_noise(population, mV_per_sqrt_ms) -> None:
     Each cell gets its own independent draws from the run's noise stream (the engine rng seeded
     by ``setup(rng_seed=...)``), so runs are reproducible.  The extra noise is independent of
     the chip's ``membrane_noise_mV_per_sqrt_ms``: the per-step amplitude of a cell is
-    ``sqrt(chip^2 + extra^2) * sqrt(h)``.  The value is stored with the population like a cell
-    parameter, so it survives ``reset()`` and every rebuild of the engine arrays; ``setup()``
-    forgets it with the network.  0 removes it.  Use
+    ``sqrt(chip^2 + extra^2) * sqrt(h)``.  The value is stored on the chip like a cell
+    parameter, so it survives ``reset()`` and every rebuild of the engine's records;
+    ``setup()`` forgets it with the network.  0 removes it.  Use
     :func:`white_current_noise_mV_per_sqrt_ms` to express a white noise current this way.
     ``population`` may be a Population, a PopulationView or an Assembly of neurons.
     """
-    cells = _neuron_parts(population)
-    size = sum(len(index) for _, index in cells)
+    slots = _neuron_slots(population)
+    size = slots.size
     values = np.asarray(mV_per_sqrt_ms, dtype=float)
     if values.ndim > 1 or (values.ndim == 1 and values.size != size):
         raise ValueError(f"bss2: set_membrane_noise: {_PARAM} must be a scalar or one value per "
@@ -106,19 +103,12 @@ def set_membrane_noise(population, mV_per_sqrt_ms) -> None:
     if bad.any():
         raise ValueError(f"bss2: set_membrane_noise: {_PARAM} must be finite and >= 0, got "
                          f"{values[np.argmax(bad)]!r}")
-    start = 0
-    for root, index in cells:
-        root._membrane_noise[index] = values[start:start + len(index)]
-        start += len(index)
-    simulator.state.mark_dirty()
+    simulator.state.chip.set_membrane_noise(slots, values)
 
 
 def get_membrane_noise(population) -> np.ndarray:
     """The extra membrane noise (mV/sqrt(ms)) of each cell set by :func:`set_membrane_noise`."""
-    parts = _neuron_parts(population)
-    if not parts:
-        return np.zeros(0)
-    return np.concatenate([root._membrane_noise[index] for root, index in parts])
+    return simulator.state.chip.membrane_noise(_neuron_slots(population))
 
 
 # ----------------------------------------------------------------------------------------------
@@ -130,20 +120,21 @@ def _check_scalar(name: str, value: float, allow_zero: bool = False) -> float:
     return value
 
 
-def _neuron_parts(population) -> list[tuple[Population, np.ndarray]]:
-    """(root Population, indices into it) for every part of a Population/View/Assembly."""
+def _neuron_slots(population) -> np.ndarray:
+    """The chip slots of every cell of a Population, PopulationView or Assembly of neurons."""
     from .populations import Assembly, Population, PopulationView
 
     if isinstance(population, Assembly):
-        return [part for pop in population.populations for part in _neuron_parts(pop)]
+        parts = [_neuron_slots(pop) for pop in population.populations]
+        return np.concatenate(parts) if parts else np.zeros(0, np.int64)
     if isinstance(population, PopulationView):
-        root, index = population.grandparent, population._root_index
+        root = population.grandparent
     elif isinstance(population, Population):
-        root, index = population, np.arange(population.size)
+        root = population
     else:
         raise TypeError(f"bss2: set_membrane_noise needs a bss2 Population, PopulationView or "
                         f"Assembly, got {type(population).__name__}")
     if root.celltype.engine_kind != "neuron":
         raise ValueError(f"bss2: membrane noise needs neurons; {root.label or 'population'!r} "
                          f"holds {type(root.celltype).__name__} spike sources")
-    return [(root, np.asarray(index, dtype=np.int64))]
+    return np.asarray(population.chip_slots, dtype=np.int64)

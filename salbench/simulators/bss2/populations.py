@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 from pyNN import common, errors
-from pyNN.parameters import ParameterSpace, simplify
+from pyNN.parameters import ParameterSpace, Sequence, simplify
 
 from . import simulator
 from .recording import Recorder
@@ -37,7 +37,8 @@ class Assembly(common.Assembly):
 
 
 class _NativeAccess:
-    """Shared parameter access for Population and PopulationView."""
+    """Shared parameter access for Population and PopulationView: the values live on the
+    chip, the root Population translates."""
 
     def _get_parameters(self, *names):
         celltype = self.celltype
@@ -46,6 +47,28 @@ class _NativeAccess:
         else:
             native_names = celltype.get_native_names(*names)
         return celltype.reverse_translate(self._get_native_parameters(*native_names))
+
+    def _root_and_index(self) -> tuple[Population, np.ndarray]:
+        raise NotImplementedError
+
+    @property
+    def chip_slots(self) -> np.ndarray:
+        """The chip's neuron slots (circuits) of these cells, -1 for spike sources."""
+        root, index = self._root_and_index()
+        return root._slots[index]
+
+    def _get_native_parameters(self, *names):
+        root, index = self._root_and_index()
+        values = {name: simplify(value)
+                  for name, value in root._read_native(names, index).items()}
+        return ParameterSpace(values, shape=(self.size,))
+
+    def _set_parameters(self, parameter_space):
+        root, index = self._root_and_index()
+        parameter_space.evaluate(simplify=False)
+        values = parameter_space.as_dict()
+        _check_parameters(self.celltype, values)
+        root._write_native(values, index)
 
 
 class PopulationView(_NativeAccess, common.PopulationView):
@@ -56,28 +79,14 @@ class PopulationView(_NativeAccess, common.PopulationView):
     def initial_values(self):
         """Initial values of the cells in this view (a snapshot; write with initialize())."""
         root = self.grandparent
-        idx = self._root_index
-        return {name: values[idx] for name, values in root._initial.items()}
+        return root._read_initial(self._root_index)
 
     @property
     def _root_index(self) -> np.ndarray:
         return np.asarray(self.index_in_grandparent(np.arange(self.size)), dtype=np.int64)
 
-    def _get_native_parameters(self, *names):
-        root = self.grandparent
-        idx = self._root_index
-        values = {name: simplify(np.asarray(root._parameters[name])[idx]) for name in names}
-        return ParameterSpace(values, shape=(self.size,))
-
-    def _set_parameters(self, parameter_space):
-        root = self.grandparent
-        idx = self._root_index
-        parameter_space.evaluate(simplify=False)
-        values = parameter_space.as_dict()
-        _check_parameters(self.celltype, values)
-        for name, value in values.items():
-            root._parameters[name][idx] = value
-        root._parameters_changed()
+    def _root_and_index(self):
+        return self.grandparent, self._root_index
 
     def _set_initial_value_array(self, variable, initial_values):
         root = self.grandparent
@@ -95,39 +104,61 @@ class Population(_NativeAccess, common.Population):
 
     def _create_cells(self):
         kind = _check_celltype(self.celltype)
-        self._nodes = simulator.state.add_population(self, kind)
+        parameter_space = self.celltype.native_parameters
+        parameter_space.shape = (self.size,)
+        parameter_space.evaluate(simplify=False)
+        params = parameter_space.as_dict()
+        _check_parameters(self.celltype, params)
+        chip = simulator.state.chip
+        if kind == "neuron":
+            self._nodes, self._slots = chip.create_neurons(
+                self.size, params, conductance_based=bool(self.celltype.conductance_based))
+        elif kind == "poisson":
+            self._nodes = chip.create_poisson_sources(params["rate"], params["start"],
+                                                      params["duration"])
+        else:
+            self._nodes = chip.create_spike_arrays([_times(seq)
+                                                    for seq in params["spike_times"]])
+        if kind != "neuron":
+            self._slots = np.full(self.size, -1, np.int64)
+        simulator.state.populations.append(self)
         self.all_cells = np.array([simulator.ID(int(n)) for n in self._nodes],
                                   dtype=simulator.ID)
         for cell in self.all_cells:
             cell.parent = self
         self._mask_local = np.ones(self.size, dtype=bool)
-        self._slots = simulator.state.node_neuron[self._nodes]
-        parameter_space = self.celltype.native_parameters
-        parameter_space.shape = (self.size,)
-        parameter_space.evaluate(simplify=False)
-        self._parameters = parameter_space.as_dict()
-        _check_parameters(self.celltype, self._parameters)
-        self._initial = {}
-        # extra temporal membrane noise per cell (mV/sqrt(ms)), see noise.set_membrane_noise
-        self._membrane_noise = np.zeros(self.size)
+
+    def _root_and_index(self):
+        return self, np.arange(self.size)
 
     def _get_view(self, selector, label=None):
         return PopulationView(self, selector, label)
 
-    def _get_native_parameters(self, *names):
-        values = {name: simplify(self._parameters[name]) for name in names}
-        return ParameterSpace(values, shape=(self.size,))
+    # ------------------------------------------------ translation to and from the chip --
+    def _read_native(self, names, index) -> dict:
+        """Native parameter values of the cells ``index`` (one value per cell)."""
+        chip = simulator.state.chip
+        kind = self.celltype.engine_kind
+        if kind == "neuron":
+            return chip.neuron_params(self._slots[index], *names)
+        if kind == "poisson":
+            return chip.poisson_params(self._nodes[index], *names)
+        sequences = np.empty(len(index), dtype=object)
+        for k, times in enumerate(chip.spike_times(self._nodes[index])):
+            sequences[k] = Sequence(times)
+        return {name: sequences for name in names}
 
-    def _set_parameters(self, parameter_space):
-        parameter_space.evaluate(simplify=False)
-        values = parameter_space.as_dict()
-        _check_parameters(self.celltype, values)
-        for name, value in values.items():
-            self._parameters[name] = value
-        self._parameters_changed()
-
-    def _parameters_changed(self):
-        simulator.state.mark_dirty()
+    def _write_native(self, values: dict, index) -> None:
+        chip = simulator.state.chip
+        kind = self.celltype.engine_kind
+        if kind == "neuron":
+            chip.set_neuron_params(self._slots[index], **values)
+        elif kind == "poisson":
+            chip.set_poisson_params(self._nodes[index], **values)
+        elif "spike_times" in values:
+            times = [_times(seq) for seq in np.broadcast_to(
+                np.asarray(values["spike_times"], dtype=object), (len(index),))]
+            chip.set_spike_times(self._nodes[index], times)
 
     def _set_initial_value_array(self, variable, initial_values):
         self._store_initial(variable, initial_values.evaluate(simplify=False),
@@ -140,11 +171,17 @@ class Population(_NativeAccess, common.Population):
                 "(IF_cond_exp), isyn_exc/isyn_inh (IF_curr_exp)")
         if self.celltype.engine_kind != "neuron":
             return
-        stored = self._initial.setdefault(variable, np.zeros(self.size))
-        stored[index] = np.broadcast_to(np.asarray(values, dtype=float), (len(index),))
-        target = getattr(simulator.state, _STATE_TARGET[variable])
-        target[self._slots[index]] = stored[index]
+        values = np.broadcast_to(np.asarray(values, dtype=float), (len(index),))
+        simulator.state.chip.initialize(self._slots[index], _STATE_TARGET[variable], values)
 
-    def _apply_initial_values(self):
-        for variable, values in self._initial.items():
-            getattr(simulator.state, _STATE_TARGET[variable])[self._slots] = values
+    def _read_initial(self, index) -> dict:
+        if self.celltype.engine_kind != "neuron":
+            return {}
+        chip = simulator.state.chip
+        return {name: chip.initial_values(self._slots[index], _STATE_TARGET[name])
+                for name in self.initial_values}
+
+
+def _times(seq) -> np.ndarray:
+    """Spike times (ms) of a PyNN Sequence (or an array-like)."""
+    return np.asarray(getattr(seq, "value", seq), dtype=float).ravel()

@@ -7,7 +7,7 @@ from pyNN import common
 from pyNN.space import Space
 from pyNN.standardmodels.synapses import StaticSynapse as _BaseStaticSynapse
 
-from . import plasticity, simulator
+from . import simulator
 from .hardware import HardwareLimitError
 from .standardmodels import StaticSynapse
 
@@ -44,7 +44,7 @@ class Projection(common.Projection):
         self._chunks = []
         connector.connect(self)
         self._finalise()
-        self._syn_offset = state.add_projection(self)
+        state.projections.append(self)
 
     # ------------------------------------------------------------------------- construction --
     def __len__(self):
@@ -68,6 +68,7 @@ class Projection(common.Projection):
                              weight.copy()))
 
     def _finalise(self) -> None:
+        """Place the connections gathered by the connector on the chip."""
         if self._chunks:
             self._pre_idx = np.concatenate([c[0] for c in self._chunks])
             self._post_idx = np.concatenate([c[1] for c in self._chunks])
@@ -77,28 +78,17 @@ class Projection(common.Projection):
             self._post_idx = np.zeros(0, np.int64)
             weights = np.zeros(0)
         del self._chunks
-        self._pre_node = np.asarray(self.pre.all_cells, dtype=np.int64)[self._pre_idx]
+        chip = simulator.state.chip
+        pre_nodes = np.asarray(self.pre.all_cells, dtype=np.int64)[self._pre_idx]
         post_nodes = np.asarray(self.post.all_cells, dtype=np.int64)[self._post_idx]
-        self._post_slot = simulator.state.node_neuron[post_nodes]
-        self._set_weight_values(weights)
-        cfg = self._config
-        n = len(self)
-        rng = np.random.default_rng([cfg.chip_seed, 2, len(simulator.state.projections)])
-        clip = cfg.fpn_clip_sigma
-        self._gain = 1.0 + cfg.synapse_gain_spread * simulator.truncated_normal(rng, n, clip)
-        self._sensor = {
-            "c_amp": 1.0 + cfg.sensor_amp_spread * simulator.truncated_normal(rng, n, clip),
-            "a_amp": 1.0 + cfg.sensor_amp_spread * simulator.truncated_normal(rng, n, clip),
-            "c_tau": 1.0 + cfg.sensor_tau_spread * simulator.truncated_normal(rng, n, clip),
-            "a_tau": 1.0 + cfg.sensor_tau_spread * simulator.truncated_normal(rng, n, clip),
-            "c_off": cfg.adc_offset_spread_codes * simulator.truncated_normal(rng, n, clip),
-            "a_off": cfg.adc_offset_spread_codes * simulator.truncated_normal(rng, n, clip),
-            "c_gain": cfg.adc_gain_spread * simulator.truncated_normal(rng, n, clip),
-            "a_gain": cfg.adc_gain_spread * simulator.truncated_normal(rng, n, clip),
-        }
+        held = self._chip_weights(weights)
+        self._syn = chip.connect(pre_nodes, chip.neuron_slots(post_nodes), held,
+                                 self.receptor_type, label=self.label or "projection")
 
     # ------------------------------------------------------------------------------ weights --
-    def _set_weight_values(self, weights) -> None:
+    def _chip_weights(self, weights) -> np.ndarray:
+        """The weights the chip holds for PyNN weights: checked against the sign of the row
+        group and the weight range, quantised unless quantisation is off."""
         weights = np.asarray(weights, dtype=float)
         if np.any(np.isnan(weights)):
             raise ValueError(f"bss2: NaN weight for an existing synapse in {self._label_text!r}")
@@ -108,36 +98,22 @@ class Projection(common.Projection):
                 f"bss2: {kind} weight in {self._label_text!r}: the sign is fixed per "
                 f"projection by its receptor_type ({self.receptor_type} row group); use a "
                 "separate projection for the other sign.")
-        self._codes = self._config.weight_codes(weights, self._conductance,
-                                                self._label_text)
-        self._weights = weights.copy()
+        codes = self._config.weight_codes(weights, self._conductance, self._label_text)
+        if self._config.quantise_weights:
+            return self._sign * codes * self._config.weight_lsb(self._conductance)
+        return weights.copy()
+
+    def _set_weight_values(self, weights) -> None:
+        simulator.state.chip.set_weights(self._syn, self._chip_weights(weights))
 
     def _weight_values(self) -> np.ndarray:
         """The weights as the chip holds them (quantised unless quantisation is off)."""
-        if self._config.quantise_weights:
-            return self._sign * self._codes * self._config.weight_lsb(self._conductance)
-        return self._weights.copy()
+        return simulator.state.chip.weights(self._syn)
 
-    def _effective_weights(self) -> np.ndarray:
-        """Weights the engine uses: chip weights times the frozen per-synapse gain."""
-        return self._weight_values() * self._gain
-
-    def _sensor_itau(self, which: str) -> np.ndarray:
-        cfg = self._config
-        if isinstance(cfg.sensor_tau_ms, str):
-            post_nodes = np.asarray(self.post.all_cells, dtype=np.int64)[self._post_idx]
-            tau = np.empty(len(self))
-            for pop in simulator.state.populations:
-                if pop.celltype.engine_kind != "neuron":
-                    continue
-                hit = np.isin(post_nodes, pop._nodes)
-                if hit.any():
-                    local = post_nodes[hit] - pop._nodes[0]
-                    tau[hit] = np.asarray(pop._parameters["tau_refrac"], float)[local]
-        else:
-            tau = np.full(len(self), float(cfg.sensor_tau_ms))
-        tau = np.maximum(tau, 1e-6) * self._sensor[f"{which}_tau"]
-        return 1.0 / tau
+    def _codes(self) -> np.ndarray:
+        """The integer weights (for unquantised weights: the nearest integer)."""
+        return self._config.weight_codes(self._weight_values(), self._conductance,
+                                         self._label_text)
 
     def _get_attributes_as_list(self, names):
         columns = [self._attribute(name) for name in names]
@@ -190,8 +166,7 @@ class Projection(common.Projection):
             else:
                 new = arr[self._pre_idx, self._post_idx]
             self._set_weight_values(new)
-        simulator.state.mark_weights_dirty()
-        simulator.state.count_update()
+        simulator.state.chip.count_update()
 
     def _set_initial_value_array(self, variable, initial_value):
         raise NotImplementedError("bss2: static synapses have no state variables to initialize")
@@ -207,15 +182,11 @@ class Projection(common.Projection):
                              f"{(self.post.size, self.pre.size)}, got {values.shape}")
         chosen = values[self._post_idx, self._pre_idx]
         cfg = self._config
+        chip = simulator.state.chip
         if cfg.quantise_weights and cfg.processor_rounding == "stochastic":
-            lsb = cfg.weight_lsb(self._conductance)
-            steps = np.abs(chosen) / lsb
-            low = np.floor(steps)
-            up = simulator.state.round_rng.random(steps.shape) < steps - low
-            chosen = np.sign(chosen) * (low + up) * lsb
+            chosen = chip.stochastic_round(chosen, cfg.weight_lsb(self._conductance))
         self._set_weight_values(chosen)
-        simulator.state.mark_weights_dirty()
-        simulator.state.count_update()
+        chip.count_update()
 
     def get_weight_matrix(self) -> np.ndarray:
         """The weights as the chip holds them, (n_post, n_pre), 0 where no synapse exists
@@ -228,7 +199,7 @@ class Projection(common.Projection):
     def get_integer_weights(self) -> np.ndarray:
         """Integer weights (0..63) as an (n_post, n_pre) array; -1 where no synapse exists."""
         out = np.full((self.post.size, self.pre.size), -1, dtype=np.int64)
-        out[self._post_idx, self._pre_idx] = self._codes
+        out[self._post_idx, self._pre_idx] = self._codes()
         return out
 
     def set_integer_weights(self, codes) -> None:
@@ -246,11 +217,10 @@ class Projection(common.Projection):
             raise HardwareLimitError(
                 f"bss2: integer weight outside 0..{top} in {self._label_text!r}: the chip has "
                 f"{self._config.weight_bits}-bit weights; clip or rescale before writing.")
-        self._codes = values.astype(np.int64)
         lsb = self._config.weight_lsb(self._conductance)
-        self._weights = self._sign * self._codes * lsb
-        simulator.state.mark_weights_dirty()
-        simulator.state.count_update()
+        chip = simulator.state.chip
+        chip.set_weights(self._syn, self._sign * values.astype(np.int64) * lsb)
+        chip.count_update()
 
     def read_correlations(self, reset: bool = True):
         """Read the causal and acausal correlation sensors through the ADC.
@@ -260,19 +230,12 @@ class Projection(common.Projection):
         and offset); NaN where no synapse exists, summed over multiple synapses of a pair.
         With ``reset`` the sensors are cleared afterwards.
         """
-        state = simulator.state
-        sl = slice(self._syn_offset, self._syn_offset + len(self))
-        cfg = self._config
+        chip = simulator.state.chip
         out = []
-        for kind, raw in (("c", state.causal[sl]), ("a", state.acausal[sl])):
-            values = plasticity.adc_read(raw, self._sensor[f"{kind}_off"],
-                                         self._sensor[f"{kind}_gain"], cfg, state.read_rng)
+        for values in chip.read_sensors(self._syn, reset=reset):
             matrix = np.full((self.post.size, self.pre.size), np.nan)
             matrix[self._post_idx, self._pre_idx] = 0.0
             np.add.at(matrix, (self._post_idx, self._pre_idx), values)
             out.append(matrix)
-        if reset:
-            state.causal[sl] = 0.0
-            state.acausal[sl] = 0.0
-        state.count_update()
+        chip.count_update()
         return out[0], out[1]

@@ -14,8 +14,10 @@ Time grid and event semantics (chosen to match NEST with the minimal delay of on
 * after a spike the membrane is clamped to v_reset for round(tau_refrac/h) steps;
 * on-chip Poisson sources draw exact Poisson counts per step (exponential inter-event times
   from a counter-based generator, so a long run equals the same time in chunks);
-* correlation sensors (see plasticity.py) are updated at every spike stamp with nearest-
+* correlation sensors (see ../plasticity.py) are updated at every spike stamp with nearest-
   neighbour pairing, strictly earlier partner spikes only.
+
+The network and its state come in as the named records of records.py (packed by chip.py).
 """
 
 from __future__ import annotations
@@ -68,31 +70,30 @@ def _dv_cond(v, g_leak, e_leak, ge, e_exc, gi, e_inh, i_off, inv_cm):
 
 
 @njit(cache=True)
-def advance(n_steps, step0, h,
-            # neuron parameters (effective, after fixed-pattern noise)
-            is_cond, e_leak, inv_cm, g_leak, e_exc, e_inh, i_off, v_th, v_reset, ref_steps,
-            de_full, de_half, di_full, di_half, tau_e, tau_i, p22, p21e, p21i, p20, noise_amp,
-            # neuron state
-            v, ge, gi, refr, neuron_node,
-            # on-chip Poisson sources
-            pois_node, pois_rate, pois_start, pois_stop, pois_next,
-            # spike-array sources
-            arr_node, arr_ptr, arr_steps, arr_pos,
-            # connectivity: outgoing CSR by presynaptic node, incoming CSR by postsynaptic neuron
-            out_ptr, out_post, out_w, out_rec, out_syn, in_ptr, in_pre, in_syn, node_neuron,
-            # correlation sensors
-            sensors_on, causal, acausal, c_amp, c_itau, a_amp, a_itau, last_spike,
-            # spikes emitted in the previous step, increments in flight (carried between calls)
-            pend_node, pend_n, ring_e, ring_i,
-            # recording
-            node_rec, spk_node, spk_step, n_spk, rec_slot, rec_var, rec_every, rec_buf,
+def advance(n_steps, step0, h, neurons, state, poisson, arrays, synapses, sensors, recording,
             rng):
+    """Integrate steps step0 .. step0 + n_steps - 1 (records: see :mod:`.records`).
+
+    Updates ``state``, the sources' positions, ``sensors`` and ``recording.buf`` in place and
+    draws from ``rng`` (uint64[1], the counter-based generator's state).  Returns the spike
+    buffers (``recording``'s, or larger ones if they filled) and the number of spikes in them.
+    """
+    v, ge, gi, refr = state.v, state.ge, state.gi, state.refr
+    pend_node, pend_n = state.pend_node, state.pend_n
+    node_neuron, neuron_node = synapses.node_neuron, neurons.node
+    out_ptr, out_post, out_w, out_rec = (synapses.out_ptr, synapses.out_post, synapses.out_w,
+                                         synapses.out_rec)
+    last_spike = sensors.last_spike
+    node_rec = recording.node_rec
+    spk_node, spk_step = recording.spike_node, recording.spike_step
+    n_spk = 0
     n_neurons = v.shape[0]
     n_nodes = node_neuron.shape[0]
     cur_node = np.empty(n_nodes, np.int64)
     cur_cnt = np.empty(n_nodes, np.int64)
     n_sample = 0
-    n_rec_cols = rec_slot.shape[0]
+    n_rec_cols = recording.slot.shape[0]
+    sensors_on = sensors.causal.shape[0] > 0
     for j in range(step0, step0 + n_steps):
         t_j = j * h
         # ---- spikes with stamp j: neurons (previous step) and sources ---------------------
@@ -102,36 +103,36 @@ def advance(n_steps, step0, h,
             cur_cnt[n_cur] = 1
             n_cur += 1
         pend_n[0] = 0
-        for k in range(pois_node.shape[0]):
-            rate = pois_rate[k]
+        for k in range(poisson.node.shape[0]):
+            rate = poisson.rate[k]
             if rate <= 0.0:
                 continue
-            if pois_next[k] < 0.0:
-                base = max(pois_start[k], t_j - h)
-                pois_next[k] = base + _exponential(rng) / rate
+            if poisson.next_t[k] < 0.0:
+                base = max(poisson.start[k], t_j - h)
+                poisson.next_t[k] = base + _exponential(rng) / rate
             cnt = 0
-            while pois_next[k] <= t_j + 1e-9:
-                if pois_next[k] > pois_stop[k] + 1e-9:
-                    pois_next[k] = np.inf
+            while poisson.next_t[k] <= t_j + 1e-9:
+                if poisson.next_t[k] > poisson.stop[k] + 1e-9:
+                    poisson.next_t[k] = np.inf
                     break
                 cnt += 1
-                pois_next[k] += _exponential(rng) / rate
+                poisson.next_t[k] += _exponential(rng) / rate
             if cnt > 0:
-                cur_node[n_cur] = pois_node[k]
+                cur_node[n_cur] = poisson.node[k]
                 cur_cnt[n_cur] = cnt
                 n_cur += 1
-        for k in range(arr_node.shape[0]):
-            pos = arr_pos[k]
-            end = arr_ptr[k + 1]
-            while pos < end and arr_steps[pos] < j:
+        for k in range(arrays.node.shape[0]):
+            pos = arrays.pos[k]
+            end = arrays.ptr[k + 1]
+            while pos < end and arrays.steps[pos] < j:
                 pos += 1
             cnt = 0
-            while pos < end and arr_steps[pos] == j:
+            while pos < end and arrays.steps[pos] == j:
                 pos += 1
                 cnt += 1
-            arr_pos[k] = pos
+            arrays.pos[k] = pos
             if cnt > 0:
-                cur_node[n_cur] = arr_node[k]
+                cur_node[n_cur] = arrays.node[k]
                 cur_cnt[n_cur] = cnt
                 n_cur += 1
         # ---- correlation sensors (nearest-neighbour, strictly earlier partners) ------------
@@ -141,16 +142,18 @@ def advance(n_steps, step0, h,
                 own_last = last_spike[p]
                 i = node_neuron[p]
                 if i >= 0:
-                    for e in range(in_ptr[i], in_ptr[i + 1]):
-                        lq = last_spike[in_pre[e]]
+                    for e in range(synapses.in_ptr[i], synapses.in_ptr[i + 1]):
+                        lq = last_spike[synapses.in_pre[e]]
                         if lq >= 0 and lq > own_last:
-                            s = in_syn[e]
-                            causal[s] += c_amp[s] * math.exp(-(j - lq) * h * c_itau[s])
+                            s = synapses.in_syn[e]
+                            sensors.causal[s] += sensors.c_amp[s] * math.exp(
+                                -(j - lq) * h * sensors.c_itau[s])
                 for e in range(out_ptr[p], out_ptr[p + 1]):
                     lq = last_spike[neuron_node[out_post[e]]]
                     if lq >= 0 and lq > own_last:
-                        s = out_syn[e]
-                        acausal[s] += a_amp[s] * math.exp(-(j - lq) * h * a_itau[s])
+                        s = synapses.out_syn[e]
+                        sensors.acausal[s] += sensors.a_amp[s] * math.exp(
+                            -(j - lq) * h * sensors.a_itau[s])
         for k in range(n_cur):
             p = cur_node[k]
             last_spike[p] = j
@@ -169,67 +172,41 @@ def advance(n_steps, step0, h,
                     spk_step[n_spk] = j
                     n_spk += 1
         # ---- analog recording: state at t_j, before the update ------------------------------
-        if n_rec_cols > 0 and j % rec_every == 0:
+        if n_rec_cols > 0 and j % recording.every == 0:
             for c in range(n_rec_cols):
-                i = rec_slot[c]
-                var = rec_var[c]
+                i = recording.slot[c]
+                var = recording.var[c]
                 if var == 0:
-                    rec_buf[n_sample, c] = v[i]
+                    recording.buf[n_sample, c] = v[i]
                 elif var == 1:
-                    rec_buf[n_sample, c] = ge[i]
+                    recording.buf[n_sample, c] = ge[i]
                 else:
-                    rec_buf[n_sample, c] = gi[i]
+                    recording.buf[n_sample, c] = gi[i]
             n_sample += 1
         # ---- membrane update over (t_j, t_{j+1}] --------------------------------------------
         for i in range(n_neurons):
             if refr[i] > 0:
                 refr[i] -= 1
-                v[i] = v_reset[i]
+                v[i] = neurons.v_reset[i]
             else:
-                if is_cond[i]:
-                    vi = v[i]
-                    g0e = ge[i]
-                    g0i = gi[i]
-                    gl = g_leak[i]
-                    rate = (gl + g0e + g0i) * inv_cm[i] * h
-                    nsub = 1
-                    if rate > 0.5:
-                        nsub = int(rate / 0.5) + 1
-                    hs = h / nsub
-                    if nsub == 1:
-                        feh, fef, fih, fif = de_half[i], de_full[i], di_half[i], di_full[i]
-                    else:
-                        feh = math.exp(-0.5 * hs / tau_e[i])
-                        fef = feh * feh
-                        fih = math.exp(-0.5 * hs / tau_i[i])
-                        fif = fih * fih
-                    for _ in range(nsub):
-                        k1 = _dv_cond(vi, gl, e_leak[i], g0e, e_exc[i], g0i, e_inh[i],
-                                      i_off[i], inv_cm[i])
-                        k2 = _dv_cond(vi + 0.5 * hs * k1, gl, e_leak[i], g0e * feh, e_exc[i],
-                                      g0i * fih, e_inh[i], i_off[i], inv_cm[i])
-                        k3 = _dv_cond(vi + 0.5 * hs * k2, gl, e_leak[i], g0e * feh, e_exc[i],
-                                      g0i * fih, e_inh[i], i_off[i], inv_cm[i])
-                        k4 = _dv_cond(vi + hs * k3, gl, e_leak[i], g0e * fef, e_exc[i],
-                                      g0i * fif, e_inh[i], i_off[i], inv_cm[i])
-                        vi += hs / 6.0 * (k1 + 2.0 * k2 + 2.0 * k3 + k4)
-                        g0e *= fef
-                        g0i *= fif
-                    v[i] = vi
+                if neurons.is_cond[i]:
+                    v[i] = _cond_step(v[i], ge[i], gi[i], h, neurons, i)
                 else:
-                    v[i] = (e_leak[i] + p22[i] * (v[i] - e_leak[i]) + p21e[i] * ge[i]
-                            + p21i[i] * gi[i] + p20[i] * i_off[i])
-                if noise_amp[i] > 0.0:
-                    v[i] += noise_amp[i] * _normal(rng)
-                if v[i] >= v_th[i]:
+                    v[i] = (neurons.e_leak[i] + neurons.p22[i] * (v[i] - neurons.e_leak[i])
+                            + neurons.p21e[i] * ge[i] + neurons.p21i[i] * gi[i]
+                            + neurons.p20[i] * neurons.i_off[i])
+                if neurons.noise_amp[i] > 0.0:
+                    v[i] += neurons.noise_amp[i] * _normal(rng)
+                if v[i] >= neurons.v_th[i]:
                     pend_node[pend_n[0]] = neuron_node[i]
                     pend_n[0] += 1
-                    refr[i] = ref_steps[i]
-                    v[i] = v_reset[i]
-            ge[i] *= de_full[i]
-            gi[i] *= di_full[i]
+                    refr[i] = neurons.ref_steps[i]
+                    v[i] = neurons.v_reset[i]
+            ge[i] *= neurons.de_full[i]
+            gi[i] *= neurons.di_full[i]
         # ---- deliver stamp-j spikes: D = 1 at once (they act from t_{j+1}); D > 1 into ring
         # slot j % D, and slot (j + 1) % D, filled D - 1 steps ago, acts from t_{j+1} -------
+        ring_e, ring_i = state.ring_e, state.ring_i
         n_slots = ring_e.shape[0]
         slot = j % n_slots
         for k in range(n_cur):
@@ -253,6 +230,41 @@ def advance(n_steps, step0, h,
                 ring_e[due, i] = 0.0
                 ring_i[due, i] = 0.0
     return spk_node, spk_step, n_spk
+
+
+@njit(cache=True, inline="always")
+def _cond_step(vi, g0e, g0i, h, neurons, i):
+    """v after one step of IF_cond_exp: RK4 on the exactly decaying conductances, sub-stepped
+    when the total conductance is large."""
+    gl = neurons.g_leak[i]
+    inv_cm = neurons.inv_cm[i]
+    rate = (gl + g0e + g0i) * inv_cm * h
+    nsub = 1
+    if rate > 0.5:
+        nsub = int(rate / 0.5) + 1
+    hs = h / nsub
+    if nsub == 1:
+        feh, fef = neurons.de_half[i], neurons.de_full[i]
+        fih, fif = neurons.di_half[i], neurons.di_full[i]
+    else:
+        feh = math.exp(-0.5 * hs / neurons.tau_e[i])
+        fef = feh * feh
+        fih = math.exp(-0.5 * hs / neurons.tau_i[i])
+        fif = fih * fih
+    e_leak, e_exc, e_inh, i_off = (neurons.e_leak[i], neurons.e_exc[i], neurons.e_inh[i],
+                                   neurons.i_off[i])
+    for _ in range(nsub):
+        k1 = _dv_cond(vi, gl, e_leak, g0e, e_exc, g0i, e_inh, i_off, inv_cm)
+        k2 = _dv_cond(vi + 0.5 * hs * k1, gl, e_leak, g0e * feh, e_exc, g0i * fih, e_inh,
+                      i_off, inv_cm)
+        k3 = _dv_cond(vi + 0.5 * hs * k2, gl, e_leak, g0e * feh, e_exc, g0i * fih, e_inh,
+                      i_off, inv_cm)
+        k4 = _dv_cond(vi + hs * k3, gl, e_leak, g0e * fef, e_exc, g0i * fif, e_inh, i_off,
+                      inv_cm)
+        vi += hs / 6.0 * (k1 + 2.0 * k2 + 2.0 * k3 + k4)
+        g0e *= fef
+        g0i *= fif
+    return vi
 
 
 def n_samples_in(step0: int, n_steps: int, every: int) -> int:
