@@ -14,7 +14,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from salbench.protocols.base import NetworkFactory
-from salbench.protocols.boltzmann import (
+from salbench.spec.boltzmann import (
     StateReader,
     all_states,
     boltzmann_distribution,

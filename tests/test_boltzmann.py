@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 
 from salbench.backends.reference.engine import DiscreteSamplingNetwork
-from salbench.protocols.boltzmann import (
+from salbench.spec.boltzmann import (
     StateReader,
     all_states,
     asymmetry,

@@ -35,7 +35,7 @@ from salbench.realisation.calibration import (
     logistic,
     mean_psp_per_uS,
 )
-from salbench.realisation.units import LinearTranslation
+from salbench.spec.translation import LinearTranslation
 from salbench.spec.units import LIFUnitParams
 
 

@@ -17,7 +17,7 @@ def add_parser(sub: Any) -> None:
     p.add_argument("--backend", required=True, metavar="NAME",
                    help="backend or backend profile (a PyNN backend: nest, neuron, bss2...)")
     p.add_argument("--set", action="append", default=[], metavar="KEY=VALUE", dest="overrides",
-                   help="neuron or background setting (salbench.realisation.units), e.g. "
+                   help="neuron or background setting (salbench.spec.translation), e.g. "
                         "noise=white or bg_rate_hz=4000")
     p.add_argument("--tau-ref", type=float, default=10.0, help="tau_ref = tau_syn in ms (10)")
     p.add_argument("--duration", type=float, default=None,

@@ -80,7 +80,7 @@ class FeedbackParams(Params):
     #: probe error vectors for the gradient-alignment accuracy (same probes in every run)
     n_probes: PositiveInt = 200
     probe_seed: int = 0
-    #: realisation settings for LIF backends (see salbench.realisation.units)
+    #: realisation settings for LIF backends (see salbench.spec.translation)
     unit: LIFUnitParams = Field(default_factory=LIFUnitParams)
     #: time steps per tau_ref on discrete-time backends
     steps_per_tau_ref: PositiveInt | None = None

@@ -42,7 +42,7 @@ class PairParams(Params):
     window: Literal["exponential", "triangular"] = "exponential"
     pairing: Literal["nearest", "last_k", "all"] = "nearest"
     k: PositiveInt = 10
-    #: realisation settings for LIF backends (see salbench.realisation.units); abstract weights
+    #: realisation settings for LIF backends (see salbench.spec.translation); abstract weights
     #: and biases go through the backend's calibration unless unit.translation says "linear"
     unit: LIFUnitParams = Field(default_factory=LIFUnitParams)
     #: time steps per tau_ref on discrete-time backends (the paper's demo: 25)

@@ -34,7 +34,11 @@ from salbench.protocols.base import (
     ScenarioProtocol,
     check_finite,
 )
-from salbench.protocols.boltzmann import (
+from salbench.protocols.learning import sal_step, write_weights
+from salbench.rules.hebbian import coactivation, mean_activity
+from salbench.rules.noise import plasticity_amplitudes
+from salbench.rules.sal import SALRule
+from salbench.spec.boltzmann import (
     StateReader,
     asymmetry,
     boltzmann_distribution,
@@ -44,10 +48,6 @@ from salbench.protocols.boltzmann import (
     random_target,
     symmetric_normal,
 )
-from salbench.protocols.learning import sal_step, write_weights
-from salbench.rules.hebbian import coactivation, mean_activity
-from salbench.rules.noise import plasticity_amplitudes
-from salbench.rules.sal import SALRule
 from salbench.spec.network import CorrelationSensors, NetworkSpec
 from salbench.spec.units import LIFUnitParams
 
@@ -81,7 +81,7 @@ class SamplingParams(Params):
     sigma_bias_init: NonNegativeFloat = 0.2
     clip_w: PositiveFloat = 2.0
     clip_b: PositiveFloat = 2.0
-    #: realisation settings for LIF backends (salbench.realisation.units); abstract weights
+    #: realisation settings for LIF backends (salbench.spec.translation); abstract weights
     #: and biases go through the backend's calibration unless unit.translation says "linear"
     unit: LIFUnitParams = Field(default_factory=LIFUnitParams)
     #: time steps per tau_ref on discrete-time backends (the paper: 50 for this network)

@@ -209,7 +209,7 @@ def measure(host: SimulatorHost, unit: LIFUnitParams, tau_ref_ms: float, sweep: 
        (> 0 excitatory, < 0 inhibitory), their rest potential moved to v0 (p = 0.5) first.
     Returns (v_rest, p_on, the logistic fit (v0, alpha, R²), probe weights in abstract
     units)."""
-    from salbench.protocols.boltzmann import StateReader
+    from salbench.spec.boltzmann import StateReader
 
     sim = host.sim
     v_rest = unit.v_thresh + np.linspace(*sweep_offsets(unit, sweep), sweep.points)

@@ -1,5 +1,5 @@
 """Sampling units as PyNN cells with their background noise: the one builder that the
-networks and the calibration share (salbench.realisation.units names the models)."""
+networks and the calibration share (salbench.spec.translation names the models)."""
 
 from __future__ import annotations
 

@@ -13,8 +13,8 @@ import numpy as np
 
 from salbench.realisation.cells import sampling_cells
 from salbench.realisation.host import SimulatorHost
-from salbench.realisation.units import LinearTranslation
 from salbench.spec.network import NetworkSpec
+from salbench.spec.translation import LinearTranslation
 from salbench.spec.units import LIFUnitParams
 from salbench.timing import PhaseTimer
 
