@@ -495,17 +495,22 @@ class Chip:
     def clear_trace(self, slot: int, variable: str) -> None:
         self._traces[(int(slot), _VAR_CODE[variable])] = []
 
-    def clear_recorded(self, nodes=None) -> None:
-        """Forget the recorded spikes and samples (of the given nodes only, or all)."""
+    def clear_spikes(self, nodes=None) -> None:
+        """Forget the recorded spikes (of the given nodes only, or all); samples are kept."""
         if nodes is None:
             self._spike_chunks = []
+            return
+        node_arr, step_arr = self.recorded_spikes()
+        keep = ~np.isin(node_arr, np.asarray(nodes, np.int64))
+        self._spike_chunks = [(node_arr[keep], step_arr[keep])]
+
+    def clear_recorded(self, nodes=None) -> None:
+        """Forget the recorded spikes and samples (of the given nodes only, or all)."""
+        self.clear_spikes(nodes)
+        if nodes is None:
             self._traces = defaultdict(list)
             return
-        nodes = np.asarray(nodes, np.int64)
-        node_arr, step_arr = self.recorded_spikes()
-        keep = ~np.isin(node_arr, nodes)
-        self._spike_chunks = [(node_arr[keep], step_arr[keep])]
-        slots = set(int(s) for s in self.node_neuron[nodes] if s >= 0)
+        slots = set(int(s) for s in self.node_neuron[np.asarray(nodes, np.int64)] if s >= 0)
         for key in list(self._traces):
             if key[0] in slots:
                 self._traces[key] = []
