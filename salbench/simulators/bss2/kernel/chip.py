@@ -231,9 +231,11 @@ class Chip:
         self.ge = np.concatenate([self.ge, np.zeros(n)])
         self.gi = np.concatenate([self.gi, np.zeros(n)])
         self.refr = np.concatenate([self.refr, np.zeros(n, np.int64)])
-        # (a fresh buffer, as the engine always had: spikes of the last step of a previous
-        # run are not carried over when neurons are added)
-        self.pend_node = np.zeros(self.n_neurons, np.int64)
+        # room for every neuron to spike in one step; the spikes of the last step of a
+        # previous run (stamp = the next step, still to be delivered) are kept
+        pend = np.zeros(self.n_neurons, np.int64)
+        pend[:self.pend_n[0]] = self.pend_node[:self.pend_n[0]]
+        self.pend_node = pend
         in_flight = np.zeros((self.ring_e.shape[0], n))
         self.ring_e = np.concatenate([self.ring_e, in_flight], axis=1)
         self.ring_i = np.concatenate([self.ring_i, in_flight], axis=1)
