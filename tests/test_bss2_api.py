@@ -159,3 +159,45 @@ def test_a_spike_acts_after_the_chips_one_delay(profile, delay):
         onset = g.times.magnitude[np.argmax(np.asarray(g.magnitude).ravel() > 0)]
         assert onset == pytest.approx(10.0 + delay), chunks
         sim.end()
+
+
+def _last_step_network(profile):
+    """Node 0: a silent neuron onto target 0; node 1: a neuron driven by its offset current
+    onto target 1.  Returns (silent, driver, targets)."""
+    sim.setup(timestep=0.1, profile=profile, rng_seed=5)
+    silent = sim.Population(1, sim.IF_cond_exp(v_thresh=0.0), label="silent")
+    driver = sim.Population(1, sim.IF_cond_exp(i_offset=2.0, tau_refrac=50.0), label="driver")
+    targets = sim.Population(2, sim.IF_cond_exp(v_thresh=0.0), label="targets")
+    sim.Projection(silent, targets[0:1], sim.AllToAllConnector(), sim.StaticSynapse(weight=0.01))
+    sim.Projection(driver, targets[1:2], sim.AllToAllConnector(), sim.StaticSynapse(weight=0.01))
+    for pop in (silent, driver):
+        pop.record("spikes")
+    targets.record("gsyn_exc")
+    return silent, driver, targets
+
+
+@pytest.mark.parametrize("profile", ["bss2", "bss2-ideal"])
+def test_a_spike_of_the_last_step_survives_adding_neurons(profile):
+    """A neuron that crosses threshold in the last step of a run emits its spike at the next
+    run's first step; creating neurons in between keeps it pending, from the right node (not
+    from node 0)."""
+    silent, driver, _ = _last_step_network(profile)
+    sim.run(20.0)
+    first = driver.get_data().segments[-1].spiketrains[0].magnitude[0]
+    assert int(silent.all_cells[0]) == 0
+    sim.end()
+    stamp = int(round(first / 0.1))
+    silent, driver, targets = _last_step_network(profile)
+    sim.run(stamp * 0.1)                    # ends in the step in which the driver crosses
+    assert len(driver.get_data().segments[-1].spiketrains[0]) == 0
+    assert sim.state.chip.pend_n[0] == 1    # its spike (stamp = the next step) is pending
+    sim.Population(3, sim.IF_cond_exp(), label="added after the run")
+    sim.run(5.0 + sim.get_min_delay())
+    seg = driver.get_data().segments[-1]
+    np.testing.assert_allclose(seg.spiketrains[0].magnitude, [first])
+    assert len(silent.get_data().segments[-1].spiketrains[0]) == 0
+    g = np.asarray(targets.get_data().segments[-1].filter(name="gsyn_exc")[0].magnitude)
+    assert np.all(g[:, 0] == 0.0)           # node 0's target received nothing
+    onset = np.argmax(g[:, 1] > 0) * 0.1
+    assert onset == pytest.approx(first + sim.get_min_delay())
+    sim.end()

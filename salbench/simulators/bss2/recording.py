@@ -1,4 +1,12 @@
-"""Recording of spikes and analog traces (v, gsyn/isyn) into neo via pyNN.recording."""
+"""Recording of spikes and analog traces (v, gsyn/isyn) into neo via pyNN.recording.
+
+Clearing follows PyNN's semantics (``pyNN.recording.Recorder.get``, ``pyNN.nest``):
+``get_data(clear=True)`` returns every requested variable of the segment, and then PyNN's
+``Recorder.clear`` discards everything recorded so far, for all variables.  PyNN reads the
+variables in the order of a set (which depends on PYTHONHASHSEED and object addresses) and
+passes ``clear`` to each read, so here every variable is read first and cleared after all
+reads (``_get_current_segment``), and a read with ``clear`` clears only its own variable.
+"""
 
 from __future__ import annotations
 
@@ -14,6 +22,30 @@ _CHIP_VARIABLE = {"v": "v", "gsyn_exc": "ge", "isyn_exc": "ge", "gsyn_inh": "gi"
 
 class Recorder(recording.Recorder):
     _simulator = simulator
+
+    def _get_current_segment(self, filter_ids=None, variables="all", clear=False):
+        """PyNN's segment of the data since the last clearing, every variable read before
+        any is cleared (with ``clear``: the variables read, of the cells read)."""
+        segment = super()._get_current_segment(filter_ids=filter_ids, variables=variables,
+                                               clear=False)
+        if clear:
+            read = set(self.recorded)
+            if variables != "all":
+                read &= set(variables)
+            for variable in read:
+                self._clear_variable(variable, sorted(self.filter_recorded(variable,
+                                                                           filter_ids)))
+        return segment
+
+    def _clear_variable(self, variable, ids) -> None:
+        """Forget the recorded data of one variable of the cells ``ids`` (only that one)."""
+        chip = simulator.state.chip
+        nodes = np.array([int(i) for i in ids], dtype=np.int64)
+        if variable.name == "spikes":
+            chip.clear_spikes(nodes)
+            return
+        for slot in chip.neuron_slots(nodes):
+            chip.clear_trace(slot, _CHIP_VARIABLE[variable.name])
 
     def _record(self, variable, new_ids, sampling_interval=None):
         if not new_ids:
@@ -44,7 +76,7 @@ class Recorder(recording.Recorder):
         times = steps[mask].astype(float) * state.dt
         order = np.lexsort((times, id_array))
         if clear:
-            state.chip.clear_recorded(ids)
+            state.chip.clear_spikes(ids)      # the spikes only, not the cells' traces
         return id_array[order], times[order]
 
     def _get_all_signals(self, variable, ids, clear=False):
@@ -58,8 +90,7 @@ class Recorder(recording.Recorder):
             if len(column):
                 data[n - len(column):, k] = column       # later-recorded columns start later
         if clear:
-            for slot in slots:
-                chip.clear_trace(slot, var)
+            self._clear_variable(variable, ids)
         return data, None
 
     def _local_count(self, variable, filter_ids=None):

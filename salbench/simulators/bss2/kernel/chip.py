@@ -231,9 +231,11 @@ class Chip:
         self.ge = np.concatenate([self.ge, np.zeros(n)])
         self.gi = np.concatenate([self.gi, np.zeros(n)])
         self.refr = np.concatenate([self.refr, np.zeros(n, np.int64)])
-        # (a fresh buffer, as the engine always had: spikes of the last step of a previous
-        # run are not carried over when neurons are added)
-        self.pend_node = np.zeros(self.n_neurons, np.int64)
+        # room for every neuron to spike in one step; the spikes of the last step of a
+        # previous run (stamp = the next step, still to be delivered) are kept
+        pend = np.zeros(self.n_neurons, np.int64)
+        pend[:self.pend_n[0]] = self.pend_node[:self.pend_n[0]]
+        self.pend_node = pend
         in_flight = np.zeros((self.ring_e.shape[0], n))
         self.ring_e = np.concatenate([self.ring_e, in_flight], axis=1)
         self.ring_i = np.concatenate([self.ring_i, in_flight], axis=1)
@@ -495,17 +497,22 @@ class Chip:
     def clear_trace(self, slot: int, variable: str) -> None:
         self._traces[(int(slot), _VAR_CODE[variable])] = []
 
-    def clear_recorded(self, nodes=None) -> None:
-        """Forget the recorded spikes and samples (of the given nodes only, or all)."""
+    def clear_spikes(self, nodes=None) -> None:
+        """Forget the recorded spikes (of the given nodes only, or all); samples are kept."""
         if nodes is None:
             self._spike_chunks = []
+            return
+        node_arr, step_arr = self.recorded_spikes()
+        keep = ~np.isin(node_arr, np.asarray(nodes, np.int64))
+        self._spike_chunks = [(node_arr[keep], step_arr[keep])]
+
+    def clear_recorded(self, nodes=None) -> None:
+        """Forget the recorded spikes and samples (of the given nodes only, or all)."""
+        self.clear_spikes(nodes)
+        if nodes is None:
             self._traces = defaultdict(list)
             return
-        nodes = np.asarray(nodes, np.int64)
-        node_arr, step_arr = self.recorded_spikes()
-        keep = ~np.isin(node_arr, nodes)
-        self._spike_chunks = [(node_arr[keep], step_arr[keep])]
-        slots = set(int(s) for s in self.node_neuron[nodes] if s >= 0)
+        slots = set(int(s) for s in self.node_neuron[np.asarray(nodes, np.int64)] if s >= 0)
         for key in list(self._traces):
             if key[0] in slots:
                 self._traces[key] = []
