@@ -100,8 +100,8 @@ def test_bench_quick_pair_run(benchmark, backend):
     cell = expand_cells(["pair"], [backend], 1, "quick")[0]
     out = benchmark.pedantic(run_in_child, args=(cell,), rounds=1, iterations=1)
     assert out.status == "ok", out.error
-    benchmark.extra_info.update(child_wall_s=out["wall_s"], timings=out["timings"],
-                                peak_mem_mb=out["peak_mem_mb"])
+    benchmark.extra_info.update(child_wall_s=out.wall_s, timings=out.timings,
+                                peak_mem_mb=out.peak_mem_mb)
 
 
 if __name__ == "__main__":
