@@ -157,8 +157,11 @@ class LoopProcess:
                                  daemon=True)
         self._proc.start()
         child.close()
-        self.n, self.epoch_ms = n, epoch_ms
-        self._call(None)  # the build's answer
+        try:
+            self._call(None)  # the build's answer
+        except BaseException:
+            self.close()
+            raise
 
     def _call(self, command: str | None) -> Any:
         if command is not None:
@@ -181,7 +184,7 @@ class LoopProcess:
 
     def result(self) -> dict[str, Any]:
         """The child's phase totals (wall, CPU: s, summed over epochs), spike count, peak MB."""
-        return self._call("result")  # type: ignore[no-any-return]
+        return self._call("result")
 
     def close(self) -> None:
         try:
