@@ -49,7 +49,9 @@ class Backend(ABC):
     #: one word for reports: "pynn" simulators or the "abstract" reference model
     kind: ClassVar[str] = "pynn"
 
-    def __init__(self, settings: dict[str, Any] | None = None, timer: PhaseTimer | None = None):
+    def __init__(
+        self, settings: dict[str, Any] | None = None, timer: PhaseTimer | None = None
+    ) -> None:
         self.settings = dict(settings or {})
         self.timer = timer or PhaseTimer()
 

@@ -32,6 +32,7 @@ from salbench.backends.base import missing_module, simulator_seed
 from salbench.backends.pynn import PyNNBackend
 from salbench.realisation.network import PyNNSamplingNetwork, trains_by_unit
 from salbench.spec.network import NetworkSpec
+from salbench.timing import PhaseTimer
 from salbench.versions import package_version
 
 #: the adapter's keys of a profile's [settings]
@@ -108,10 +109,10 @@ class Bss2SamplingNetwork(PyNNSamplingNetwork):
                 f" = {top / per_unit:.4g} abstract units at {per_unit:.4g} uS per unit; lower "
                 "the weights (or eta) or raise weight_lsb_uS")
 
-    def write_weights(self, projection, values_uS: np.ndarray) -> None:
+    def write_weights(self, projection: Any, values_uS: np.ndarray) -> None:
         projection.set_weight_matrix(values_uS)
 
-    def read_weights(self, projection) -> np.ndarray:
+    def read_weights(self, projection: Any) -> np.ndarray:
         return projection.get_weight_matrix()
 
     # -- spikes --------------------------------------------------------------------------
@@ -178,7 +179,8 @@ class Bss2Backend(PyNNBackend):
                     f"{(max_fan_in - BACKGROUND_ROWS) // 2} inputs per unit")
         return None
 
-    def __init__(self, settings: dict[str, Any] | None = None, timer=None) -> None:
+    def __init__(self, settings: dict[str, Any] | None = None,
+                 timer: PhaseTimer | None = None) -> None:
         super().__init__(settings, timer)
         self._banked = {"hardware_time_s": 0.0, "wall_time_s": 0.0, "n_runs": 0,
                         "n_updates": 0}

@@ -7,7 +7,7 @@ calls here are the fallback for every backend.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -120,11 +120,11 @@ class PyNNSamplingNetwork:
         trains = sorted(segment.spiketrains, key=lambda st: st.annotations["source_index"])
         return [np.asarray(st.magnitude, dtype=float) for st in trains]
 
-    def write_weights(self, projection, values_uS: np.ndarray) -> None:
+    def write_weights(self, projection: Any, values_uS: np.ndarray) -> None:
         """values_uS is [post, pre]; PyNN's matrix convention is [pre, post]."""
         projection.set(weight=values_uS.T)
 
-    def read_weights(self, projection) -> np.ndarray:
+    def read_weights(self, projection: Any) -> np.ndarray:
         values = projection.get("weight", format="array", gather=True)  # [pre, post], NaN = none
         return np.nan_to_num(np.asarray(values, dtype=float).T)
 

@@ -8,18 +8,26 @@ overhead = readout + rule + write, as a fraction of simulate time, measured in o
 
 Backends: nest, neuron (the adapters' fast paths), nest-public, neuron-public (the generic
 adapter salbench.backends.pynn.PyNNBackend, PyNN's public API only).
+
+Each network is built and run in a process of its own (`LoopProcess`): NEURON keeps every
+network built in a process alive through PyNN's end() and setup() and simulates them all, so
+a second network in the same process would be timed together with the first (as a run is,
+each in its own child process, in `salbench run`).
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import multiprocessing
 import os
 import resource
 import time
+import traceback
 from collections import defaultdict
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
+from multiprocessing.connection import Connection
 from typing import Any
 
 import numpy as np
@@ -109,6 +117,88 @@ class EpochLoop:
         self.backend.end()
 
 
+def _serve(conn: Connection, backend_name: str, n: int, epoch_ms: float) -> None:
+    """The child's side of LoopProcess: build the loop, then answer commands until "close"."""
+    loop: EpochLoop | None = None
+    try:
+        loop = EpochLoop(backend_name, n, epoch_ms)
+        conn.send(("ok", None))
+        while True:
+            command = conn.recv()
+            if command == "epoch":
+                loop.epoch()
+                conn.send(("ok", None))
+            elif command == "reset":
+                loop.reset_timer()
+                conn.send(("ok", None))
+            elif command == "result":
+                conn.send(("ok", {"totals": dict(loop.timer.totals), "cpu": dict(loop.timer.cpu),
+                                  "spikes": loop.spikes,
+                                  "peak_mem_mb": resource.getrusage(
+                                      resource.RUSAGE_SELF).ru_maxrss / 1024}))
+            elif command == "close":
+                break
+    except Exception:
+        conn.send(("error", traceback.format_exc()))
+    finally:
+        if loop is not None:
+            loop.close()
+        conn.close()
+
+
+class LoopProcess:
+    """An EpochLoop built and run in a fresh (spawned) process; `epoch()` returns when the
+    child's epoch is done, so timing the call times the epoch (plus a pipe round trip)."""
+
+    def __init__(self, backend_name: str, n: int, epoch_ms: float) -> None:
+        ctx = multiprocessing.get_context("spawn")
+        self._conn, child = ctx.Pipe()
+        self._proc = ctx.Process(target=_serve, args=(child, backend_name, n, epoch_ms),
+                                 daemon=True)
+        self._proc.start()
+        child.close()
+        try:
+            self._call(None)  # the build's answer
+        except BaseException:
+            self.close()
+            raise
+
+    def _call(self, command: str | None) -> Any:
+        if command is not None:
+            self._conn.send(command)
+        try:
+            status, value = self._conn.recv()
+        except EOFError:
+            self._proc.join(5)
+            raise RuntimeError(
+                f"epoch-loop process died (exit code {self._proc.exitcode})") from None
+        if status == "error":
+            raise RuntimeError(f"in the epoch-loop process:\n{value}")
+        return value
+
+    def epoch(self) -> None:
+        self._call("epoch")
+
+    def reset_timer(self) -> None:
+        self._call("reset")
+
+    def result(self) -> dict[str, Any]:
+        """The child's phase totals (wall, CPU: s, summed over epochs), spike count, peak MB."""
+        return self._call("result")
+
+    def close(self) -> None:
+        try:
+            if self._proc.is_alive():
+                with suppress(OSError):  # the child may have ended on an error
+                    self._conn.send("close")
+                self._proc.join(60)
+        finally:
+            if self._proc.is_alive():
+                self._proc.kill()
+                self._proc.join()
+            self._conn.close()
+
+
 PHASES = ("simulate", "readout", "learn", "write")
 
 
@@ -122,16 +212,17 @@ def overhead_ratio(totals: dict[str, float]) -> float | None:
 def measure(backend_name: str, n: int, epoch_ms: float, epochs: int = 3) -> dict[str, Any]:
     """Run 1 warm-up and `epochs` timed epochs; return the phase split and overhead ratio."""
     t0 = time.perf_counter()
-    loop = EpochLoop(backend_name, n, epoch_ms)
-    build_s = time.perf_counter() - t0
+    loop = LoopProcess(backend_name, n, epoch_ms)
+    build_s = time.perf_counter() - t0  # includes the child's start-up and imports
     try:
         loop.epoch()
         loop.reset_timer()
         for _ in range(epochs):
             loop.epoch()
-        t, cpu = dict(loop.timer.totals), dict(loop.timer.cpu)
+        result = loop.result()
     finally:
         loop.close()
+    t, cpu = result["totals"], result["cpu"]
     return {
         "backend": backend_name, "n": n, "epoch_ms": epoch_ms, "epochs": epochs,
         "build_s": round(build_s, 3),
@@ -140,8 +231,8 @@ def measure(backend_name: str, n: int, epoch_ms: float, epochs: int = 3) -> dict
         **{f"{k}_cpu": round(cpu.get(k, 0.0) / epochs, 4) for k in PHASES},
         "overhead_ratio_cpu": overhead_ratio(cpu),
         "load_avg": round(os.getloadavg()[0], 2),
-        "rate_hz": round(loop.spikes / n / (epochs * epoch_ms / 1000.0), 1),
-        "peak_mem_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1),
+        "rate_hz": round(result["spikes"] / n / (epochs * epoch_ms / 1000.0), 1),
+        "peak_mem_mb": round(result["peak_mem_mb"], 1),
     }
 
 

@@ -4,12 +4,17 @@ The store is synthetic (tests/synthetic_runs.py: real RunRecords through Store.a
 epochs of series each, three scenarios incl. two sweeps, four backends) and made once per
 module. The benchmark times what `salbench report` does after start-up: read every run
 from SQLite, build the model, run the tests, draw the plots, render and write the file.
+
+The budget is checked on the slowest of the rounds in CPU time of this process (rendering is
+one process, one thread), which neighbours on a busy machine barely change; the wall time is
+recorded next to it.  An absolute budget, not a ratio: there is no baseline to run alongside.
 """
 
 from __future__ import annotations
 
 import pytest
 from synthetic_runs import synthetic_store
+from targets import timed_rounds
 
 from salbench.report.html import write_report
 from salbench.store import Store
@@ -28,7 +33,7 @@ def big_store(tmp_path_factory):
 
 
 @pytest.mark.benchmark
-def test_bench_report_1000_runs(benchmark, big_store, tmp_path):
+def test_bench_report_1000_runs(benchmark, speed_target, big_store, tmp_path):
     out = tmp_path / "report.html"
 
     def report() -> int:
@@ -39,9 +44,9 @@ def test_bench_report_1000_runs(benchmark, big_store, tmp_path):
             store.close()
 
     report()  # template compilation and imports outside the timing, as in a warm process
-    size = benchmark.pedantic(report, rounds=3, iterations=1)
-    benchmark.extra_info["runs"] = N_RUNS
-    benchmark.extra_info["html_bytes"] = size
+    size, timing = timed_rounds(benchmark, report, 3)
+    benchmark.extra_info.update(runs=N_RUNS, html_bytes=size,
+                                max_wall_s=round(max(timing.wall_s), 3))
     assert size > 100_000
-    if benchmark.stats:  # None under --benchmark-disable
-        assert benchmark.stats.stats.max < BUDGET_S
+    speed_target("max_cpu_s", max(timing.cpu_s), "<", BUDGET_S,
+                 f"wall time {max(timing.wall_s):.2f} s, {N_RUNS} runs")

@@ -28,7 +28,9 @@ class TimedDiscreteNetwork(DiscreteSamplingNetwork):
         with self._timer.phase("simulate"):
             return super().run(duration_ms)
 
-    def run_with_states(self, duration_ms: float, every_steps: int):
+    def run_with_states(
+        self, duration_ms: float, every_steps: int
+    ) -> tuple[list[np.ndarray], np.ndarray]:
         with self._timer.phase("simulate"):
             return super().run_with_states(duration_ms, every_steps)
 

@@ -62,6 +62,7 @@ import math
 
 import numba
 import numpy as np
+from numpy.typing import NDArray
 
 __all__ = ["DiscreteSamplingNetwork"]
 
@@ -73,23 +74,23 @@ _BLOCK_NUMBERS = 1 << 18
 
 @numba.njit(cache=True, nogil=True)
 def _simulate_block(
-    t_start,
-    n_steps,
-    weights,
-    biases,
-    log_t_ref,
-    t_ref,
-    min_isi,
-    psp_max,
-    last_spikes,
-    newest,
-    uniforms,
-    spike_steps,
-    spike_units,
-    sample_origin,
-    sample_every,
-    samples,
-):
+    t_start: np.int64,
+    n_steps: np.int64,
+    weights: NDArray[np.float64],
+    biases: NDArray[np.float64],
+    log_t_ref: float,
+    t_ref: np.int64,
+    min_isi: np.int64,
+    psp_max: np.int64,
+    last_spikes: NDArray[np.int64],
+    newest: NDArray[np.int64],
+    uniforms: NDArray[np.float64],
+    spike_steps: NDArray[np.int64],
+    spike_units: NDArray[np.int64],
+    sample_origin: np.int64,
+    sample_every: np.int64,
+    samples: NDArray[np.uint8],
+) -> tuple[int, int]:
     """Advance n_steps from global step t_start; return (n_spikes, n_samples).
 
     last_spikes (n, k) is a ring buffer of the last k spike steps of each unit, newest[i] the
