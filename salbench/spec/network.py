@@ -74,3 +74,11 @@ class CorrelationSensors(Protocol):
     def read_correlations(self) -> tuple[np.ndarray, np.ndarray]:
         """(causal, acausal), each [post, pre], accumulated since the last read, in the units
         of `salbench.rules.pairing.causal_correlation` (sum of K over pairs); then reset."""
+
+
+@runtime_checkable
+class QuantisingWeights(Protocol):
+    """A network that holds its weights on a grid (hardware): after `set_weights`,
+    `get_weights` returns the rounded values, which a protocol must continue from."""
+
+    quantises_weights: bool
