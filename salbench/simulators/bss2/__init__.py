@@ -29,6 +29,7 @@ network; ``sim.state.chip`` is the chip of the current network.
 from __future__ import annotations
 
 import os
+from typing import Any
 
 from pyNN import common, errors, random, space  # noqa: F401
 from pyNN.common.control import DEFAULT_MAX_DELAY, DEFAULT_TIMESTEP  # noqa: F401
@@ -103,8 +104,11 @@ NoisyCurrentSource = unsupported(
 
 
 # ----------------------------------------------------------------------------- control ----
-def setup(timestep=DEFAULT_TIMESTEP, min_delay="auto", max_delay=None, *, profile=None,
-          settings=None, hardware=None, rng_seed=None, chip_seed=None, **extra_params):
+def setup(timestep: float = DEFAULT_TIMESTEP, min_delay: float | str = "auto",
+          max_delay: float | None = None, *, profile: str | None = None,
+          settings: dict[str, Any] | None = None, hardware: HardwareConfig | None = None,
+          rng_seed: int | None = None, chip_seed: int | None = None, **extra_params: Any
+          ) -> int:
     """Initialise the emulated chip; returns the MPI rank (always 0).
 
     Delays: every synapse has the chip's one delay (the profile's ``synaptic_delay_ms``;
@@ -134,7 +138,7 @@ def setup(timestep=DEFAULT_TIMESTEP, min_delay="auto", max_delay=None, *, profil
     return 0
 
 
-def end(compatible_output=True):
+def end(compatible_output: bool = True) -> None:
     """Write data requested with record(..., to_file=...) and clean up."""
     for population, variables, filename in state.write_on_end:
         io = get_io(filename)
@@ -150,7 +154,7 @@ get_current_time, get_time_step, get_min_delay, get_max_delay, num_processes, ra
     common.build_state_queries(simulator)
 
 
-def get_hardware_time():
+def get_hardware_time() -> float:
     """Emulated hardware time in seconds (runs + per-run and per-update overheads)."""
     return state.hardware_time_s
 
@@ -161,15 +165,17 @@ connect = common.build_connect(Projection, FixedProbabilityConnector, StaticSyna
 record = common.build_record(simulator)
 
 
-def record_v(source, filename):
+def record_v(source: Population | PopulationView | Assembly | simulator.ID,
+             filename: str | None) -> None:
     return record(["v"], source, filename)
 
 
-def record_gsyn(source, filename):
+def record_gsyn(source: Population | PopulationView | Assembly | simulator.ID,
+                filename: str | None) -> None:
     return record(["gsyn_exc", "gsyn_inh"], source, filename)
 
 
-def list_standard_models():
+def list_standard_models() -> list[str]:
     """Names of the standard cell types this backend realises."""
     return [obj.__name__ for obj in globals().values()
             if isinstance(obj, type) and issubclass(obj, StandardCellType)

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import difflib
 from pathlib import Path
-from typing import Annotated, Any, Literal
+from typing import TYPE_CHECKING, Annotated, Any, Literal
 
 from pydantic import (
     BaseModel,
@@ -26,6 +26,10 @@ from pydantic import (
 )
 
 from salbench.catalogue import catalogue_dirs, catalogue_files, load_backend_profile
+
+if TYPE_CHECKING:
+    import numpy as np
+    from numpy.typing import ArrayLike, NDArray
 
 __all__ = [
     "HardwareConfig",
@@ -190,7 +194,8 @@ class HardwareConfig(BaseModel):
                 f"bss2: a neuron of {label!r} needs {rows} synapse rows, more than the fan-in "
                 f"limit max_fan_in={self.max_fan_in}; reduce the number of inputs per neuron.")
 
-    def weight_codes(self, weights, conductance_based: bool, label: str):
+    def weight_codes(self, weights: ArrayLike, conductance_based: bool, label: str
+                     ) -> NDArray[np.int64]:
         """Map PyNN weights (uS or nA; sign already checked) to integer codes 0..max."""
         import numpy as np
 

@@ -23,10 +23,15 @@ emulator with NEST under the same (idealised) noise model.
 from __future__ import annotations
 
 import math
+from typing import TYPE_CHECKING
 
 import numpy as np
+from numpy.typing import ArrayLike
 
 from . import simulator
+
+if TYPE_CHECKING:
+    from .populations import Assembly, Population, PopulationView
 
 __all__ = ["set_membrane_noise", "get_membrane_noise", "white_current_noise_mV_per_sqrt_ms"]
 
@@ -80,7 +85,8 @@ def white_current_noise_mV_per_sqrt_ms(std_nA: float, dt_ms: float, cm_nF: float
     return math.sqrt(var_v * (1.0 - p_h * p_h) / h)
 
 
-def set_membrane_noise(population, mV_per_sqrt_ms) -> None:
+def set_membrane_noise(population: Population | PopulationView | Assembly,
+                       mV_per_sqrt_ms: ArrayLike) -> None:
     """Give cells an extra temporal membrane noise of ``mV_per_sqrt_ms`` (scalar or per cell).
 
     Each cell gets its own independent draws from the run's noise stream (the engine rng seeded
@@ -106,7 +112,7 @@ def set_membrane_noise(population, mV_per_sqrt_ms) -> None:
     simulator.state.chip.set_membrane_noise(slots, values)
 
 
-def get_membrane_noise(population) -> np.ndarray:
+def get_membrane_noise(population: Population | PopulationView | Assembly) -> np.ndarray:
     """The extra membrane noise (mV/sqrt(ms)) of each cell set by :func:`set_membrane_noise`."""
     return simulator.state.chip.membrane_noise(_neuron_slots(population))
 
@@ -120,7 +126,7 @@ def _check_scalar(name: str, value: float, allow_zero: bool = False) -> float:
     return value
 
 
-def _neuron_slots(population) -> np.ndarray:
+def _neuron_slots(population: Population | PopulationView | Assembly) -> np.ndarray:
     """The chip slots of every cell of a Population, PopulationView or Assembly of neurons."""
     from .populations import Assembly, Population, PopulationView
 

@@ -19,13 +19,15 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 import numpy as np
+from numpy.typing import ArrayLike
 
 from .hardware import HardwareConfig
 
 __all__ = ["adc_read", "exact_correlations", "nearest_neighbour_sums"]
 
 
-def adc_read(values, offset_dev, gain_dev, config: HardwareConfig,
+def adc_read(values: ArrayLike, offset_dev: np.ndarray, gain_dev: np.ndarray,
+             config: HardwareConfig,
              rng: np.random.Generator) -> np.ndarray:
     """Digitise analog sensor values and convert the codes back with the nominal gain."""
     values = np.asarray(values, dtype=float)
@@ -59,7 +61,8 @@ def _one_side(partner: np.ndarray, own: np.ndarray, tau: float) -> float:
     return float(np.sum(np.exp(-(own[valid] - last[valid]) / tau)))
 
 
-def exact_correlations(pre_trains: Sequence, post_trains: Sequence, tau: float
+def exact_correlations(pre_trains: Sequence[ArrayLike], post_trains: Sequence[ArrayLike],
+                       tau: float
                        ) -> tuple[np.ndarray, np.ndarray]:
     """Exact sensor values for all pairs: (causal, acausal), each (n_post, n_pre)."""
     n_pre, n_post = len(pre_trains), len(post_trains)

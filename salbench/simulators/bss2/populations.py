@@ -2,9 +2,15 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from collections.abc import Sequence as AbcSequence
+from typing import Any
+
 import numpy as np
+from numpy.typing import ArrayLike
 from pyNN import common, errors
-from pyNN.parameters import ParameterSpace, Sequence, simplify
+from pyNN.models import BaseCellType
+from pyNN.parameters import LazyArray, ParameterSpace, Sequence, simplify
 
 from . import simulator
 from .recording import Recorder
@@ -13,7 +19,7 @@ _STATE_TARGET = {"v": "v", "gsyn_exc": "ge", "isyn_exc": "ge", "gsyn_inh": "gi",
                  "isyn_inh": "gi"}
 
 
-def _check_celltype(celltype) -> str:
+def _check_celltype(celltype: BaseCellType) -> str:
     kind = getattr(celltype, "engine_kind", None)
     if kind is None:
         raise NotImplementedError(
@@ -22,7 +28,7 @@ def _check_celltype(celltype) -> str:
     return kind
 
 
-def _check_parameters(celltype, params: dict) -> None:
+def _check_parameters(celltype: BaseCellType, params: Mapping[str, Any]) -> None:
     for name in ("cm", "tau_m", "tau_syn_E", "tau_syn_I"):
         if name in params and np.any(np.asarray(params[name], dtype=float) <= 0):
             raise errors.InvalidParameterValueError(f"bss2: {name} must be > 0")
@@ -40,7 +46,11 @@ class _NativeAccess:
     """Shared parameter access for Population and PopulationView: the values live on the
     chip, the root Population translates."""
 
-    def _get_parameters(self, *names):
+    # provided by PyNN's BasePopulation, which the classes using this mix-in derive from
+    celltype: BaseCellType
+    size: int
+
+    def _get_parameters(self, *names: str) -> ParameterSpace:
         celltype = self.celltype
         if any(name in celltype.computed_parameters() for name in names):
             native_names = celltype.get_native_names()
@@ -57,13 +67,13 @@ class _NativeAccess:
         root, index = self._root_and_index()
         return root._slots[index]
 
-    def _get_native_parameters(self, *names):
+    def _get_native_parameters(self, *names: str) -> ParameterSpace:
         root, index = self._root_and_index()
         values = {name: simplify(value)
                   for name, value in root._read_native(names, index).items()}
         return ParameterSpace(values, shape=(self.size,))
 
-    def _set_parameters(self, parameter_space):
+    def _set_parameters(self, parameter_space: ParameterSpace) -> None:
         root, index = self._root_and_index()
         parameter_space.evaluate(simplify=False)
         values = parameter_space.as_dict()
@@ -76,7 +86,7 @@ class PopulationView(_NativeAccess, common.PopulationView):
     _simulator = simulator
 
     @property
-    def initial_values(self):
+    def initial_values(self) -> dict[str, np.ndarray]:
         """Initial values of the cells in this view (a snapshot; write with initialize())."""
         root = self.grandparent
         return root._read_initial(self._root_index)
@@ -85,14 +95,15 @@ class PopulationView(_NativeAccess, common.PopulationView):
     def _root_index(self) -> np.ndarray:
         return np.asarray(self.index_in_grandparent(np.arange(self.size)), dtype=np.int64)
 
-    def _root_and_index(self):
+    def _root_and_index(self) -> tuple[Population, np.ndarray]:
         return self.grandparent, self._root_index
 
-    def _set_initial_value_array(self, variable, initial_values):
+    def _set_initial_value_array(self, variable: str, initial_values: LazyArray) -> None:
         root = self.grandparent
         root._store_initial(variable, initial_values.evaluate(simplify=False), self._root_index)
 
-    def _get_view(self, selector, label=None):
+    def _get_view(self, selector: slice | AbcSequence[int] | np.ndarray,
+                  label: str | None = None) -> PopulationView:
         return PopulationView(self, selector, label)
 
 
@@ -102,7 +113,7 @@ class Population(_NativeAccess, common.Population):
     _recorder_class = Recorder
     _assembly_class = Assembly
 
-    def _create_cells(self):
+    def _create_cells(self) -> None:
         kind = _check_celltype(self.celltype)
         parameter_space = self.celltype.native_parameters
         parameter_space.shape = (self.size,)
@@ -128,14 +139,15 @@ class Population(_NativeAccess, common.Population):
             cell.parent = self
         self._mask_local = np.ones(self.size, dtype=bool)
 
-    def _root_and_index(self):
+    def _root_and_index(self) -> tuple[Population, np.ndarray]:
         return self, np.arange(self.size)
 
-    def _get_view(self, selector, label=None):
+    def _get_view(self, selector: slice | AbcSequence[int] | np.ndarray,
+                  label: str | None = None) -> PopulationView:
         return PopulationView(self, selector, label)
 
     # ------------------------------------------------ translation to and from the chip --
-    def _read_native(self, names, index) -> dict:
+    def _read_native(self, names: AbcSequence[str], index: np.ndarray) -> dict[str, np.ndarray]:
         """Native parameter values of the cells ``index`` (one value per cell)."""
         chip = simulator.state.chip
         kind = self.celltype.engine_kind
@@ -148,7 +160,7 @@ class Population(_NativeAccess, common.Population):
             sequences[k] = Sequence(times)
         return {name: sequences for name in names}
 
-    def _write_native(self, values: dict, index) -> None:
+    def _write_native(self, values: Mapping[str, Any], index: np.ndarray) -> None:
         chip = simulator.state.chip
         kind = self.celltype.engine_kind
         if kind == "neuron":
@@ -160,11 +172,11 @@ class Population(_NativeAccess, common.Population):
                 np.asarray(values["spike_times"], dtype=object), (len(index),))]
             chip.set_spike_times(self._nodes[index], times)
 
-    def _set_initial_value_array(self, variable, initial_values):
+    def _set_initial_value_array(self, variable: str, initial_values: LazyArray) -> None:
         self._store_initial(variable, initial_values.evaluate(simplify=False),
                             np.arange(self.size))
 
-    def _store_initial(self, variable, values, index):
+    def _store_initial(self, variable: str, values: ArrayLike, index: np.ndarray) -> None:
         if variable not in _STATE_TARGET:
             raise errors.InvalidParameterValueError(
                 f"bss2: cannot initialize {variable!r}; valid: v, gsyn_exc/gsyn_inh "
@@ -174,7 +186,7 @@ class Population(_NativeAccess, common.Population):
         values = np.broadcast_to(np.asarray(values, dtype=float), (len(index),))
         simulator.state.chip.initialize(self._slots[index], _STATE_TARGET[variable], values)
 
-    def _read_initial(self, index) -> dict:
+    def _read_initial(self, index: np.ndarray) -> dict[str, np.ndarray]:
         if self.celltype.engine_kind != "neuron":
             return {}
         chip = simulator.state.chip
@@ -182,6 +194,6 @@ class Population(_NativeAccess, common.Population):
                 for name in self.initial_values}
 
 
-def _times(seq) -> np.ndarray:
+def _times(seq: Sequence | ArrayLike) -> np.ndarray:
     """Spike times (ms) of a PyNN Sequence (or an array-like)."""
     return np.asarray(getattr(seq, "value", seq), dtype=float).ravel()

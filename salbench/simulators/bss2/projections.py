@@ -2,8 +2,15 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any
+
 import numpy as np
+from numpy.typing import ArrayLike
 from pyNN import common
+from pyNN.connectors import Connector
+from pyNN.models import BaseSynapseType
+from pyNN.parameters import LazyArray, ParameterSpace
 from pyNN.space import Space
 from pyNN.standardmodels.synapses import StaticSynapse as _BaseStaticSynapse
 
@@ -11,15 +18,20 @@ from . import simulator
 from .hardware import HardwareLimitError
 from .standardmodels import StaticSynapse
 
+if TYPE_CHECKING:
+    from .populations import Assembly, Population, PopulationView
+
 
 class Projection(common.Projection):
     __doc__ = common.Projection.__doc__
     _simulator = simulator
     _static_synapse_class = StaticSynapse
 
-    def __init__(self, presynaptic_population, postsynaptic_population, connector,
-                 synapse_type=None, source=None, receptor_type=None, space=None,
-                 label=None):
+    def __init__(self, presynaptic_population: Population | PopulationView | Assembly,
+                 postsynaptic_population: Population | PopulationView | Assembly,
+                 connector: Connector, synapse_type: BaseSynapseType | None = None,
+                 source: str | None = None, receptor_type: str | None = None,
+                 space: Space | None = None, label: str | None = None) -> None:
         space = Space() if space is None else space
         if synapse_type is not None and not isinstance(synapse_type, _BaseStaticSynapse):
             raise NotImplementedError(
@@ -41,17 +53,19 @@ class Projection(common.Projection):
             raise NotImplementedError(f"bss2: receptor_type {self.receptor_type!r} is not "
                                       "supported; use 'excitatory' or 'inhibitory'.")
         self._sign = -1.0 if (self._receptor_code == 1 and not self._conductance) else 1.0
-        self._chunks = []
+        self._chunks: list[tuple[np.ndarray, np.ndarray, np.ndarray]] = []
         connector.connect(self)
         self._finalise()
         state.projections.append(self)
 
     # ------------------------------------------------------------------------- construction --
-    def __len__(self):
+    def __len__(self) -> int:
         return int(self._pre_idx.size) if hasattr(self, "_pre_idx") else 0
 
-    def _convergent_connect(self, presynaptic_indices, postsynaptic_index,
-                            location_selector=None, **connection_parameters):
+    def _convergent_connect(self, presynaptic_indices: ArrayLike,
+                            postsynaptic_index: int | np.integer,
+                            location_selector: Any = None,
+                            **connection_parameters: Any) -> None:
         if location_selector is not None:
             raise NotImplementedError("bss2: multicompartment models are not supported.")
         pre = np.atleast_1d(np.asarray(presynaptic_indices, dtype=np.int64))
@@ -86,7 +100,7 @@ class Projection(common.Projection):
                                  self.receptor_type, label=self.label or "projection")
 
     # ------------------------------------------------------------------------------ weights --
-    def _chip_weights(self, weights) -> np.ndarray:
+    def _chip_weights(self, weights: ArrayLike) -> np.ndarray:
         """The weights the chip holds for PyNN weights: checked against the sign of the row
         group and the weight range, quantised unless quantisation is off."""
         weights = np.asarray(weights, dtype=float)
@@ -103,7 +117,7 @@ class Projection(common.Projection):
             return self._sign * codes * self._config.weight_lsb(self._conductance)
         return weights.copy()
 
-    def _set_weight_values(self, weights) -> None:
+    def _set_weight_values(self, weights: ArrayLike) -> None:
         simulator.state.chip.set_weights(self._syn, self._chip_weights(weights))
 
     def _weight_values(self) -> np.ndarray:
@@ -115,11 +129,12 @@ class Projection(common.Projection):
         return self._config.weight_codes(self._weight_values(), self._conductance,
                                          self._label_text)
 
-    def _get_attributes_as_list(self, names):
+    def _get_attributes_as_list(self, names: Sequence[str]) -> list[tuple[Any, ...]]:
         columns = [self._attribute(name) for name in names]
         return list(zip(*[c.tolist() for c in columns], strict=True))
 
-    def _get_attributes_as_arrays(self, names, multiple_synapses="sum"):
+    def _get_attributes_as_arrays(self, names: Sequence[str], multiple_synapses: str = "sum"
+                                  ) -> list[np.ndarray]:
         result = []
         for name in names:
             name = name[:-1] if name in ("weights", "delays") else name
@@ -151,7 +166,7 @@ class Projection(common.Projection):
             return np.full(len(self), simulator.state.min_delay)
         raise NotImplementedError(f"bss2: synapse attribute {name!r} does not exist on the chip")
 
-    def _set_attributes(self, parameter_space):
+    def _set_attributes(self, parameter_space: ParameterSpace) -> None:
         for name, value in parameter_space.items():
             if name == "delay":
                 simulator.check_delay(value.evaluate(simplify=True), simulator.state.min_delay,
@@ -168,11 +183,11 @@ class Projection(common.Projection):
             self._set_weight_values(new)
         simulator.state.chip.count_update()
 
-    def _set_initial_value_array(self, variable, initial_value):
+    def _set_initial_value_array(self, variable: str, initial_value: LazyArray) -> None:
         raise NotImplementedError("bss2: static synapses have no state variables to initialize")
 
     # --------------------------------------------------------- fast matrix access (host) --
-    def set_weight_matrix(self, values) -> None:
+    def set_weight_matrix(self, values: ArrayLike) -> None:
         """Write PyNN weights given as an (n_post, n_pre) array in one call (entries without
         a synapse are ignored); the same checks as ``set(weight=...)``, rounded the way the
         plasticity processor rounds (setting ``processor_rounding``)."""
@@ -202,7 +217,7 @@ class Projection(common.Projection):
         out[self._post_idx, self._pre_idx] = self._codes()
         return out
 
-    def set_integer_weights(self, codes) -> None:
+    def set_integer_weights(self, codes: ArrayLike) -> None:
         """Write integer weights given as an (n_post, n_pre) array (entries without a synapse
         are ignored).  Values outside 0..2**weight_bits-1 raise HardwareLimitError."""
         codes = np.asarray(codes)
@@ -222,7 +237,7 @@ class Projection(common.Projection):
         chip.set_weights(self._syn, self._sign * values.astype(np.int64) * lsb)
         chip.count_update()
 
-    def read_correlations(self, reset: bool = True):
+    def read_correlations(self, reset: bool = True) -> tuple[np.ndarray, np.ndarray]:
         """Read the causal and acausal correlation sensors through the ADC.
 
         Returns ``(causal, acausal)``, each an (n_post, n_pre) array in the units of the exact

@@ -10,8 +10,13 @@ reads (``_get_current_segment``), and a read with ``clear`` clears only its own 
 
 from __future__ import annotations
 
+from collections.abc import Collection, Iterable, Sequence
+
+import neo
 import numpy as np
+from numpy.typing import NDArray
 from pyNN import recording
+from pyNN.recording import Variable
 
 from . import simulator
 
@@ -22,8 +27,11 @@ _CHIP_VARIABLE = {"v": "v", "gsyn_exc": "ge", "isyn_exc": "ge", "gsyn_inh": "gi"
 
 class Recorder(recording.Recorder):
     _simulator = simulator
+    sampling_interval: float     # set by PyNN's Recorder.__init__ (ms)
 
-    def _get_current_segment(self, filter_ids=None, variables="all", clear=False):
+    def _get_current_segment(self, filter_ids: Collection[int] | None = None,
+                             variables: str | Collection[Variable] = "all",
+                             clear: bool = False) -> neo.Segment:
         """PyNN's segment of the data since the last clearing, every variable read before
         any is cleared (with ``clear``: the variables read, of the cells read)."""
         segment = super()._get_current_segment(filter_ids=filter_ids, variables=variables,
@@ -37,7 +45,7 @@ class Recorder(recording.Recorder):
                                                                            filter_ids)))
         return segment
 
-    def _clear_variable(self, variable, ids) -> None:
+    def _clear_variable(self, variable: Variable, ids: Iterable[int]) -> None:
         """Forget the recorded data of one variable of the cells ``ids`` (only that one)."""
         chip = simulator.state.chip
         nodes = np.array([int(i) for i in ids], dtype=np.int64)
@@ -47,7 +55,8 @@ class Recorder(recording.Recorder):
         for slot in chip.neuron_slots(nodes):
             chip.clear_trace(slot, _CHIP_VARIABLE[variable.name])
 
-    def _record(self, variable, new_ids, sampling_interval=None):
+    def _record(self, variable: Variable, new_ids: Collection[simulator.ID],
+                sampling_interval: float | None = None) -> None:
         if not new_ids:
             return
         nodes = np.array(sorted(int(i) for i in new_ids), dtype=np.int64)
@@ -64,11 +73,12 @@ class Recorder(recording.Recorder):
         self.sampling_interval = every * state.dt
         chip.record_analog(chip.neuron_slots(nodes), _CHIP_VARIABLE[variable.name], every)
 
-    def _get_spiketimes(self, ids, clear=False):
+    def _get_spiketimes(self, ids: Sequence[simulator.ID], clear: bool = False
+                        ) -> tuple[NDArray[np.int64], NDArray[np.float64]]:
         state = simulator.state
-        ids = np.array([int(i) for i in ids], dtype=np.int64)
+        id_nodes = np.array([int(i) for i in ids], dtype=np.int64)
         nodes, steps = state.chip.recorded_spikes()
-        mask = np.isin(nodes, ids)
+        mask = np.isin(nodes, id_nodes)
         start_step = int(round(float(self._recording_start_time.rescale("ms").magnitude)
                                / state.dt))
         mask &= steps >= start_step
@@ -76,10 +86,11 @@ class Recorder(recording.Recorder):
         times = steps[mask].astype(float) * state.dt
         order = np.lexsort((times, id_array))
         if clear:
-            state.chip.clear_spikes(ids)      # the spikes only, not the cells' traces
+            state.chip.clear_spikes(id_nodes)   # the spikes only, not the cells' traces
         return id_array[order], times[order]
 
-    def _get_all_signals(self, variable, ids, clear=False):
+    def _get_all_signals(self, variable: Variable, ids: Sequence[simulator.ID],
+                         clear: bool = False) -> tuple[NDArray[np.float64], None]:
         chip = simulator.state.chip
         var = _CHIP_VARIABLE[variable.name]
         slots = chip.neuron_slots(np.array([int(i) for i in ids], dtype=np.int64))
@@ -93,7 +104,8 @@ class Recorder(recording.Recorder):
             self._clear_variable(variable, ids)
         return data, None
 
-    def _local_count(self, variable, filter_ids=None):
+    def _local_count(self, variable: Variable, filter_ids: Collection[int] | None = None
+                     ) -> dict[int, int]:
         state = simulator.state
         ids = sorted(int(i) for i in self.filter_recorded(variable, filter_ids))
         nodes, steps = state.chip.recorded_spikes()
@@ -103,8 +115,8 @@ class Recorder(recording.Recorder):
         counts = np.bincount(nodes, minlength=state.chip.n_nodes) if nodes.size else None
         return {i: int(counts[i]) if counts is not None else 0 for i in ids}
 
-    def _clear_simulator(self):
+    def _clear_simulator(self) -> None:
         simulator.state.chip.clear_recorded(self.population.all_cells.astype(np.int64))
 
-    def _reset(self):
+    def _reset(self) -> None:
         simulator.state.chip.stop_recording(self.population.all_cells.astype(np.int64))

@@ -11,6 +11,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
+from numpy.typing import ArrayLike
 from pyNN import common
 
 from .hardware import HardwareConfig, HardwareLimitError
@@ -26,7 +27,7 @@ name = "bss2"
 class ID(int, common.IDMixin):
     """Cell identifier; its integer value is the node index of the cell."""
 
-    def __init__(self, n):
+    def __init__(self, n: int) -> None:
         int.__init__(n)
         common.IDMixin.__init__(self)
 
@@ -34,7 +35,7 @@ class ID(int, common.IDMixin):
 class State(common.control.BaseState):
     """The emulated chip (``chip``) and PyNN's view of the network placed on it."""
 
-    def __init__(self):
+    def __init__(self) -> None:
         common.control.BaseState.__init__(self)
         self.mpi_rank = 0
         self.num_processes = 1
@@ -123,7 +124,7 @@ class State(common.control.BaseState):
         self.chip.run(n_steps)
 
 
-def check_delay(delay, chip_delay: float, label: str) -> None:
+def check_delay(delay: ArrayLike, chip_delay: float, label: str) -> None:
     """Only the chip's one delay exists (every synapse has it)."""
     values = np.atleast_1d(np.asarray(delay, dtype=float))
     values = values[~np.isnan(values)]

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from pyNN.standardmodels import build_translations, cells, synapses
 
 from .simulator import state
@@ -10,7 +12,7 @@ __all__ = ["IF_cond_exp", "IF_curr_exp", "SpikeSourcePoisson", "SpikeSourceArray
            "StaticSynapse", "unsupported"]
 
 
-def _identity(*names):
+def _identity(*names: str) -> dict[str, dict[str, Any]]:
     return build_translations(*[(name, name) for name in names])
 
 
@@ -46,7 +48,7 @@ class StaticSynapse(synapses.StaticSynapse):
     __doc__ = synapses.StaticSynapse.__doc__
     translations = _identity("weight", "delay")
 
-    def _get_minimum_delay(self):
+    def _get_minimum_delay(self) -> float:
         return state.min_delay
 
 
@@ -58,7 +60,7 @@ def unsupported(name: str, hint: str = "") -> type:
     class Unsupported:
         __doc__ = message
 
-        def __init__(self, *args, **kwargs):
+        def __init__(self, *args: Any, **kwargs: Any) -> None:
             raise NotImplementedError(message)
 
     Unsupported.__name__ = Unsupported.__qualname__ = name

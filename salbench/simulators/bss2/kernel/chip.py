@@ -34,6 +34,7 @@ from collections.abc import Mapping, Sequence
 from typing import Any, NamedTuple
 
 import numpy as np
+from numpy.typing import ArrayLike, DTypeLike
 
 from ..hardware import HardwareConfig
 from ..plasticity import adc_read
@@ -64,7 +65,8 @@ _FPN_NAMES = ("v_rest", "v_thresh", "v_reset", "e_rev_E", "e_rev_I", "tau_m", "t
 _MISMATCH = ("c_amp", "a_amp", "c_tau", "a_tau", "c_off", "a_off", "c_gain", "a_gain")
 
 
-def truncated_normal(rng: np.random.Generator, size, clip: float) -> np.ndarray:
+def truncated_normal(rng: np.random.Generator, size: int | tuple[int, ...], clip: float
+                     ) -> np.ndarray:
     """Standard normal draws truncated (by redrawing) at +-clip."""
     z = rng.standard_normal(size)
     bad = np.abs(z) > clip
@@ -96,7 +98,7 @@ class _Packed(NamedTuple):
     rec_var: np.ndarray
 
 
-def _cat(xs, dt=float) -> np.ndarray:
+def _cat(xs: Sequence[np.ndarray], dt: DTypeLike = float) -> np.ndarray:
     return np.concatenate(xs).astype(dt) if xs else np.zeros(0, dt)
 
 
@@ -191,7 +193,7 @@ class Chip:
     def t(self) -> float:
         return self.step * self.dt
 
-    def neuron_slots(self, nodes) -> np.ndarray:
+    def neuron_slots(self, nodes: ArrayLike) -> np.ndarray:
         """The slot of each node (-1 for spike sources)."""
         return self.node_neuron[np.asarray(nodes, np.int64)]
 
@@ -254,7 +256,8 @@ class Chip:
             raise ValueError(f"bss2 chip: neuron parameters {missing} are missing")
         return {name: _per_cell(params.get(name, 0.0), n, name) for name in NEURON_PARAMETERS}
 
-    def create_poisson_sources(self, rate, start, duration) -> np.ndarray:
+    def create_poisson_sources(self, rate: ArrayLike, start: ArrayLike, duration: ArrayLike
+                               ) -> np.ndarray:
         """On-chip Poisson sources: rate (Hz), start and duration (ms), one value per source
         (their common length is the number of sources).  Returns the nodes."""
         rate, start, duration = np.broadcast_arrays(*(np.asarray(x, dtype=float)
@@ -267,7 +270,7 @@ class Chip:
             self._pois[name] = np.concatenate([self._pois[name], value.ravel()])
         return nodes
 
-    def create_spike_arrays(self, spike_times: Sequence) -> np.ndarray:
+    def create_spike_arrays(self, spike_times: Sequence[ArrayLike]) -> np.ndarray:
         """Spike-array sources, one per sequence of spike times (ms; each time acts on the
         nearest step).  Returns the nodes."""
         n = len(spike_times)
@@ -277,7 +280,8 @@ class Chip:
         self._arr_times.extend(_times(seq) for seq in spike_times)
         return nodes
 
-    def connect(self, pre_nodes, post_slots, weights, receptor: str = "excitatory", *,
+    def connect(self, pre_nodes: ArrayLike, post_slots: ArrayLike, weights: ArrayLike,
+                receptor: str = "excitatory", *,
                 label: str = "projection") -> np.ndarray:
         """Synapses pre_nodes[k] -> post_slots[k] onto the ``receptor`` input, with the
         weights the chip holds (scalar or one per synapse).  One call is one group: its
@@ -325,7 +329,8 @@ class Chip:
         self._structure_dirty = True
         return np.arange(offset, offset + n, dtype=np.int64)
 
-    def _check_fan_in(self, pre, post, rec, label: str) -> None:
+    def _check_fan_in(self, pre: np.ndarray, post: np.ndarray, rec: np.ndarray, label: str
+                      ) -> None:
         """Synapse rows per neuron: distinct (source node, receptor) pairs."""
         post = np.concatenate([self._syn_post, post])
         if not post.size:
@@ -337,7 +342,7 @@ class Chip:
         self.config.check_fan_in(worst, label)
 
     # -------------------------------------------------------------------- parameters --
-    def set_neuron_params(self, slots, **values) -> None:
+    def set_neuron_params(self, slots: ArrayLike, **values: ArrayLike) -> None:
         """Change nominal neuron parameters (scalar or one value per slot)."""
         slots = np.asarray(slots, np.int64)
         for name, value in values.items():
@@ -346,28 +351,28 @@ class Chip:
             self._par[name][slots] = value
         self._structure_dirty = True
 
-    def neuron_params(self, slots, *names: str) -> dict[str, np.ndarray]:
+    def neuron_params(self, slots: ArrayLike, *names: str) -> dict[str, np.ndarray]:
         """Nominal neuron parameters of the slots (copies)."""
         slots = np.asarray(slots, np.int64)
         return {name: self._par[name][slots] for name in names}
 
-    def set_membrane_noise(self, slots, mV_per_sqrt_ms) -> None:
+    def set_membrane_noise(self, slots: ArrayLike, mV_per_sqrt_ms: ArrayLike) -> None:
         """Per-cell extra temporal membrane noise (mV/sqrt(ms)); adds in quadrature to the
         chip's own ``membrane_noise_mV_per_sqrt_ms``."""
         self._noise[np.asarray(slots, np.int64)] = mV_per_sqrt_ms
         self._structure_dirty = True
 
-    def membrane_noise(self, slots) -> np.ndarray:
+    def membrane_noise(self, slots: ArrayLike) -> np.ndarray:
         return self._noise[np.asarray(slots, np.int64)]
 
-    def _source_index(self, nodes, kind: int) -> np.ndarray:
+    def _source_index(self, nodes: ArrayLike, kind: int) -> np.ndarray:
         nodes = np.asarray(nodes, np.int64)
         if np.any(self.node_kind[nodes] != kind):
             name = {POISSON: "Poisson sources", ARRAY: "spike arrays"}[kind]
             raise ValueError(f"bss2 chip: not all nodes are {name}")
         return self._node_index[nodes]
 
-    def set_poisson_params(self, nodes, **values) -> None:
+    def set_poisson_params(self, nodes: ArrayLike, **values: ArrayLike) -> None:
         """Change rate (Hz), start or duration (ms) of Poisson sources."""
         index = self._source_index(nodes, POISSON)
         for name, value in values.items():
@@ -376,11 +381,11 @@ class Chip:
             self._pois[name][index] = value
         self._structure_dirty = True
 
-    def poisson_params(self, nodes, *names: str) -> dict[str, np.ndarray]:
+    def poisson_params(self, nodes: ArrayLike, *names: str) -> dict[str, np.ndarray]:
         index = self._source_index(nodes, POISSON)
         return {name: self._pois[name][index] for name in names}
 
-    def set_spike_times(self, nodes, spike_times: Sequence) -> None:
+    def set_spike_times(self, nodes: ArrayLike, spike_times: Sequence[ArrayLike]) -> None:
         """Replace the spike times (ms) of spike-array sources, one sequence per node."""
         index = self._source_index(nodes, ARRAY)
         if len(spike_times) != index.size:
@@ -389,10 +394,10 @@ class Chip:
             self._arr_times[k] = _times(seq)
         self._structure_dirty = True
 
-    def spike_times(self, nodes) -> list[np.ndarray]:
+    def spike_times(self, nodes: ArrayLike) -> list[np.ndarray]:
         return [self._arr_times[k].copy() for k in self._source_index(nodes, ARRAY)]
 
-    def initialize(self, slots, variable: str, values) -> None:
+    def initialize(self, slots: ArrayLike, variable: str, values: ArrayLike) -> None:
         """Set the initial value of a state variable (v, ge or gi) of neurons, and their
         current value (reset() returns to the initial values)."""
         if variable not in self._initial:
@@ -402,20 +407,20 @@ class Chip:
         self._initial[variable][slots] = values
         getattr(self, variable)[slots] = self._initial[variable][slots]
 
-    def initial_values(self, slots, variable: str) -> np.ndarray:
+    def initial_values(self, slots: ArrayLike, variable: str) -> np.ndarray:
         return self._initial[variable][np.asarray(slots, np.int64)]
 
     # ------------------------------------------------------------------------ weights --
-    def set_weights(self, syn_ids, weights) -> None:
+    def set_weights(self, syn_ids: ArrayLike, weights: ArrayLike) -> None:
         """Write the weights the chip holds (signed; the frozen gain is applied on top)."""
         self._syn_w[np.asarray(syn_ids, np.int64)] = weights
         self._weights_dirty = True
 
-    def weights(self, syn_ids) -> np.ndarray:
+    def weights(self, syn_ids: ArrayLike) -> np.ndarray:
         """The weights the chip holds (without the frozen gain)."""
         return self._syn_w[np.asarray(syn_ids, np.int64)]
 
-    def stochastic_round(self, values, lsb: float) -> np.ndarray:
+    def stochastic_round(self, values: ArrayLike, lsb: float) -> np.ndarray:
         """Round to the weight grid the plasticity processor's way: up with probability the
         fraction of a step (from the chip's rounding stream)."""
         values = np.asarray(values, dtype=float)
@@ -425,7 +430,7 @@ class Chip:
         return np.sign(values) * (low + up) * lsb
 
     # ------------------------------------------------------------------------ sensors --
-    def read_sensors(self, syn_ids, reset: bool = True) -> tuple[np.ndarray, np.ndarray]:
+    def read_sensors(self, syn_ids: ArrayLike, reset: bool = True) -> tuple[np.ndarray, np.ndarray]:
         """Read the causal and acausal correlation sensors of synapses through the ADC (in
         units of the nearest-neighbour sum of exp(-dt/tau), see plasticity.py); with
         ``reset`` they are cleared afterwards."""
@@ -439,7 +444,7 @@ class Chip:
             self.reset_sensors(syn_ids)
         return out[0], out[1]
 
-    def reset_sensors(self, syn_ids) -> None:
+    def reset_sensors(self, syn_ids: ArrayLike) -> None:
         syn_ids = np.asarray(syn_ids, np.int64)
         self.causal[syn_ids] = 0.0
         self.acausal[syn_ids] = 0.0
@@ -450,10 +455,10 @@ class Chip:
         self.hardware_time_s += self.config.update_overhead_s
 
     # ---------------------------------------------------------------------- recording --
-    def record_spikes(self, nodes, on: bool = True) -> None:
+    def record_spikes(self, nodes: ArrayLike, on: bool = True) -> None:
         self.node_rec[np.asarray(nodes, np.int64)] = on
 
-    def record_analog(self, slots, variable: str, every_steps: int) -> None:
+    def record_analog(self, slots: ArrayLike, variable: str, every_steps: int) -> None:
         """Sample a state variable (v, ge, gi) of neurons every ``every_steps`` steps (one
         interval for all analog recordings)."""
         if self.rec_every is not None and every_steps != self.rec_every and \
@@ -471,7 +476,7 @@ class Chip:
                 self._traces[key] = []
         self._structure_dirty = True
 
-    def stop_recording(self, nodes) -> None:
+    def stop_recording(self, nodes: ArrayLike) -> None:
         """Record nothing more of these nodes (recorded data is kept)."""
         nodes = np.asarray(nodes, np.int64)
         self.node_rec[nodes] = False
@@ -497,7 +502,7 @@ class Chip:
     def clear_trace(self, slot: int, variable: str) -> None:
         self._traces[(int(slot), _VAR_CODE[variable])] = []
 
-    def clear_spikes(self, nodes=None) -> None:
+    def clear_spikes(self, nodes: ArrayLike | None = None) -> None:
         """Forget the recorded spikes (of the given nodes only, or all); samples are kept."""
         if nodes is None:
             self._spike_chunks = []
@@ -506,7 +511,7 @@ class Chip:
         keep = ~np.isin(node_arr, np.asarray(nodes, np.int64))
         self._spike_chunks = [(node_arr[keep], step_arr[keep])]
 
-    def clear_recorded(self, nodes=None) -> None:
+    def clear_recorded(self, nodes: ArrayLike | None = None) -> None:
         """Forget the recorded spikes and samples (of the given nodes only, or all)."""
         self.clear_spikes(nodes)
         if nodes is None:
@@ -681,7 +686,7 @@ class Chip:
         return 1.0 / tau
 
 
-def _per_cell(value, n: int, name: str) -> np.ndarray:
+def _per_cell(value: ArrayLike, n: int, name: str) -> np.ndarray:
     arr = np.asarray(value, dtype=float)
     if arr.ndim > 1 or (arr.ndim == 1 and arr.size != n):
         raise ValueError(f"bss2 chip: {name} must be a scalar or {n} values, got shape "
@@ -689,6 +694,6 @@ def _per_cell(value, n: int, name: str) -> np.ndarray:
     return np.array(np.broadcast_to(arr, (n,)), dtype=float)
 
 
-def _times(seq) -> np.ndarray:
+def _times(seq: ArrayLike) -> np.ndarray:
     """Spike times (ms) as a flat float array."""
     return np.array(seq, dtype=float).ravel()

@@ -26,6 +26,17 @@ import math
 
 import numpy as np
 from numba import njit
+from numpy.typing import ArrayLike, NDArray
+
+from .records import (
+    Neurons,
+    NeuronState,
+    PoissonSources,
+    Recording,
+    Sensors,
+    SpikeArrays,
+    Synapses,
+)
 
 _GOLDEN = np.uint64(0x9E3779B97F4A7C15)
 _MIX1 = np.uint64(0xBF58476D1CE4E5B9)
@@ -38,7 +49,7 @@ _INV53 = 1.0 / 9007199254740992.0
 
 
 @njit(cache=True, inline="always")
-def _next_u64(rng):
+def _next_u64(rng: NDArray[np.uint64]) -> np.uint64:
     rng[0] += _GOLDEN
     z = rng[0]
     z = (z ^ (z >> _S30)) * _MIX1
@@ -47,31 +58,34 @@ def _next_u64(rng):
 
 
 @njit(cache=True, inline="always")
-def _uniform(rng):
+def _uniform(rng: NDArray[np.uint64]) -> float:
     """Uniform in (0, 1)."""
     return (float(_next_u64(rng) >> _S11) + 0.5) * _INV53
 
 
 @njit(cache=True, inline="always")
-def _exponential(rng):
+def _exponential(rng: NDArray[np.uint64]) -> float:
     return -math.log(_uniform(rng))
 
 
 @njit(cache=True, inline="always")
-def _normal(rng):
+def _normal(rng: NDArray[np.uint64]) -> float:
     u1 = _uniform(rng)
     u2 = _uniform(rng)
     return math.sqrt(-2.0 * math.log(u1)) * math.cos(2.0 * math.pi * u2)
 
 
 @njit(cache=True, inline="always")
-def _dv_cond(v, g_leak, e_leak, ge, e_exc, gi, e_inh, i_off, inv_cm):
+def _dv_cond(v: float, g_leak: float, e_leak: float, ge: float, e_exc: float, gi: float,
+             e_inh: float, i_off: float, inv_cm: float) -> float:
     return (g_leak * (e_leak - v) + ge * (e_exc - v) + gi * (e_inh - v) + i_off) * inv_cm
 
 
 @njit(cache=True)
-def advance(n_steps, step0, h, neurons, state, poisson, arrays, synapses, sensors, recording,
-            rng):
+def advance(n_steps: int, step0: int, h: float, neurons: Neurons, state: NeuronState,
+            poisson: PoissonSources, arrays: SpikeArrays, synapses: Synapses, sensors: Sensors,
+            recording: Recording, rng: NDArray[np.uint64]
+            ) -> tuple[NDArray[np.int64], NDArray[np.int64], int]:
     """Integrate steps step0 .. step0 + n_steps - 1 (records: see :mod:`.records`).
 
     Updates ``state``, the sources' positions, ``sensors`` and ``recording.buf`` in place and
@@ -233,7 +247,8 @@ def advance(n_steps, step0, h, neurons, state, poisson, arrays, synapses, sensor
 
 
 @njit(cache=True, inline="always")
-def _cond_step(vi, g0e, g0i, h, neurons, i):
+def _cond_step(vi: float, g0e: float, g0i: float, h: float, neurons: Neurons, i: int
+               ) -> float:
     """v after one step of IF_cond_exp: RK4 on the exactly decaying conductances, sub-stepped
     when the total conductance is large."""
     gl = neurons.g_leak[i]
@@ -274,7 +289,8 @@ def n_samples_in(step0: int, n_steps: int, every: int) -> int:
     return 0 if last < first else (last - first) // every + 1
 
 
-def psc_propagators(h, tau_m, tau_syn, cm):
+def psc_propagators(h: float, tau_m: ArrayLike, tau_syn: ArrayLike, cm: ArrayLike
+                    ) -> NDArray[np.float64]:
     """Exact propagator P21 of iaf_psc_exp (current -> membrane), safe for tau_m == tau_syn."""
     tau_m = np.asarray(tau_m, float)
     tau_syn = np.asarray(tau_syn, float)
