@@ -103,7 +103,7 @@ def test_analog_recording_shapes():
     seg = cells.get_data().segments[0]
     v = seg.filter(name="v")[0]
     g = seg.filter(name="gsyn_exc")[0]
-    assert v.shape == (1000, 6) and g.shape == (1000, 6)
+    assert v.shape == (1001, 6) and g.shape == (1001, 6)   # t = 0 .. t_stop, as PyNN
     assert float(v.sampling_period.magnitude) == pytest.approx(0.1)
     assert np.all(g.magnitude >= 0) and g.magnitude.max() > 0
 

@@ -81,7 +81,7 @@ def test_conversion_matches_the_held_current_increment():
 
 def test_free_membrane_std_matches_the_held_current_theory():
     v = _run_free(seed=11)
-    assert v.shape == (int(T_SIM / H) - SKIP, 20)
+    assert v.shape == (int(T_SIM / H) + 1 - SKIP, 20)   # t = 0 .. T_SIM
     measured = float(np.sqrt(np.mean((v - V_REST) ** 2)))
     assert measured == pytest.approx(HELD_STD, rel=0.03), (measured, HELD_STD)
     assert abs(float(v.mean()) - V_REST) < 0.05

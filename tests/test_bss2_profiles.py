@@ -42,7 +42,8 @@ IDEAL_HARDWARE = {
     "synaptic_delay_ms": 1.0,
 }
 #: hardware numbers added after the pinned commit d4a13a7, with their value in each profile
-ADDED = {"synaptic_delay_ms": {"bss2": 0.0, "bss2-ideal": 1.0, "bss2-uncalibrated": 0.0}}
+ADDED = {"synaptic_delay_ms": {"bss2": 0.0, "bss2-ideal": 1.0, "bss2-uncalibrated": 0.0},
+         "substitute_delays": {"bss2": False, "bss2-ideal": False, "bss2-uncalibrated": False}}
 UNCALIBRATED_HARDWARE = {
     "fpn_v_rest_mV": 2.0, "fpn_v_thresh_mV": 2.0, "fpn_v_reset_mV": 2.0, "fpn_e_rev_mV": 2.0,
     "fpn_tau_m_rel": 0.1, "fpn_tau_syn_rel": 0.1, "fpn_tau_refrac_rel": 0.1, "fpn_cm_rel": 0.05,

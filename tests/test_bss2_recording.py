@@ -57,12 +57,12 @@ def test_get_data_with_clear_returns_every_variable_whatever_the_hash_seed():
     for seed, result in enumerate(results):
         first, after, second = result["first"], result["after_clear"], result["second"]
         assert sum(len(t) for t in first["spikes"]) > 0, seed
-        assert first["signals"] == {"v": [[500, 3], 0.0]}, seed
+        assert first["signals"] == {"v": [[501, 3], 0.0]}, seed
         # cleared: nothing is left of the first run
         assert sum(len(t) for t in after["spikes"]) == 0, seed
         assert after["signals"] == {}, seed
         # the second run returns only its own data
-        assert second["signals"] == {"v": [[500, 3], 50.0]}, seed
+        assert second["signals"] == {"v": [[501, 3], 50.0]}, seed
         assert sum(len(t) for t in second["spikes"]) > 0, seed
         assert min(min(t) for t in second["spikes"] if t) >= 50.0, seed
     assert all(result == results[0] for result in results)
@@ -94,7 +94,7 @@ def test_clearing_one_variable_leaves_the_others(first):
     full_ids, full_times = recorder._get_spiketimes(ids)
     full_v = recorder._get_all_signals(v, ids)[0]
     full_ge = recorder._get_all_signals(ge, ids)[0]
-    assert full_times.size > 0 and full_v.shape == (500, 3)
+    assert full_times.size > 0 and full_v.shape == (501, 3)
     if first == "spikes":
         ids_read, times_read = recorder._get_spiketimes(ids, clear=True)
         v_read = recorder._get_all_signals(v, ids, clear=True)[0]
@@ -128,6 +128,6 @@ def test_get_data_with_clear_reads_before_it_clears_and_clears_everything():
     new = cells.get_data().segments[-1]
     assert all(np.all(s.magnitude >= 50.0) for s in new.spiketrains)
     for signal in new.analogsignals:
-        assert signal.shape == (200, 3)
+        assert signal.shape == (201, 3)   # pyNN.nest: 200 (no t_stop after a clear), open
         assert float(signal.t_start.magnitude) == 50.0
     sim.end()

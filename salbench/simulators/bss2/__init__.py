@@ -37,6 +37,8 @@ from pyNN.connectors import (  # noqa: F401
     AllToAllConnector,
     ArrayConnector,
     CloneConnector,
+    CSAConnector,
+    DisplacementDependentProbabilityConnector,
     DistanceDependentProbabilityConnector,
     FixedNumberPostConnector,
     FixedNumberPreConnector,
@@ -46,6 +48,7 @@ from pyNN.connectors import (  # noqa: F401
     FromListConnector,
     IndexBasedProbabilityConnector,
     OneToOneConnector,
+    SmallWorldConnector,
 )
 from pyNN.network import Network  # noqa: F401
 from pyNN.random import NumpyRNG, RandomDistribution  # noqa: F401
@@ -74,15 +77,45 @@ from .standardmodels import (  # noqa: F401
 
 PROFILE_ENV = "SALBENCH_BSS2_PROFILE"   # profile used by setup() when none is given
 
-_NO_STDP = ("the chip's plasticity is read with Projection.read_correlations() and weights "
-            "are written with Projection.set_integer_weights()")
+_NO_STDP = ("the chip has no STDP synapse: its plasticity is the per-synapse correlation "
+            "sensors, which salbench's SAL protocols read (Projection.read_correlations()) to "
+            "write weights (Projection.set_integer_weights(), set_weight_matrix()); a SAL "
+            "synapse type for PyNN scripts is planned.  Use StaticSynapse")
+_ONLY_STATIC = "only StaticSynapse exists on the chip"
 _ONLY_LIF = "use IF_cond_exp or IF_curr_exp"
 _NO_CURRENTS = "use i_offset (a constant current) or on-chip SpikeSourcePoisson background"
+_NO_PSR = ("the chip's neurons have fixed exponential synapses; use IF_cond_exp or "
+           "IF_curr_exp with receptor_type 'excitatory'/'inhibitory'")
 
 STDPMechanism = unsupported("STDPMechanism", _NO_STDP)
-TsodyksMarkramSynapse = unsupported("TsodyksMarkramSynapse", "only StaticSynapse exists")
-SimpleStochasticSynapse = unsupported("SimpleStochasticSynapse", "only StaticSynapse exists")
-ElectricalSynapse = unsupported("ElectricalSynapse", "only StaticSynapse exists")
+SpikePairRule = unsupported("SpikePairRule", _NO_STDP)
+Vogels2011Rule = unsupported("Vogels2011Rule", _NO_STDP)
+AdditiveWeightDependence = unsupported("AdditiveWeightDependence", _NO_STDP)
+MultiplicativeWeightDependence = unsupported("MultiplicativeWeightDependence", _NO_STDP)
+AdditivePotentiationMultiplicativeDepression = unsupported(
+    "AdditivePotentiationMultiplicativeDepression", _NO_STDP)
+GutigWeightDependence = unsupported("GutigWeightDependence", _NO_STDP)
+TsodyksMarkramSynapse = unsupported("TsodyksMarkramSynapse", _ONLY_STATIC)
+StochasticTsodyksMarkramSynapse = unsupported("StochasticTsodyksMarkramSynapse", _ONLY_STATIC)
+SimpleStochasticSynapse = unsupported("SimpleStochasticSynapse", _ONLY_STATIC)
+MultiQuantalSynapse = unsupported("MultiQuantalSynapse", _ONLY_STATIC)
+ElectricalSynapse = unsupported("ElectricalSynapse", _ONLY_STATIC)
+PointNeuron = unsupported("PointNeuron", _ONLY_LIF)
+LIF = unsupported("LIF", _ONLY_LIF)
+AdExp = unsupported("AdExp", _ONLY_LIF)
+GIF_cond_exp = unsupported("GIF_cond_exp", _ONLY_LIF)
+IF_facets_hardware1 = unsupported("IF_facets_hardware1", _ONLY_LIF)
+MultiCompartmentNeuron = unsupported("MultiCompartmentNeuron", "point neurons only; "
+                                     + _ONLY_LIF)
+CondExpPostSynapticResponse = unsupported("CondExpPostSynapticResponse", _NO_PSR)
+CondAlphaPostSynapticResponse = unsupported("CondAlphaPostSynapticResponse", _NO_PSR)
+CondBetaPostSynapticResponse = unsupported("CondBetaPostSynapticResponse", _NO_PSR)
+CurrExpPostSynapticResponse = unsupported("CurrExpPostSynapticResponse", _NO_PSR)
+ExpPSR = unsupported("ExpPSR", _NO_PSR)
+AlphaPSR = unsupported("AlphaPSR", _NO_PSR)
+BetaPSR = unsupported("BetaPSR", _NO_PSR)
+SpikeSourcePoissonRefractory = unsupported(
+    "SpikeSourcePoissonRefractory", "use SpikeSourcePoisson (no dead time) or SpikeSourceArray")
 IF_curr_alpha = unsupported("IF_curr_alpha", _ONLY_LIF)
 IF_cond_alpha = unsupported("IF_cond_alpha", _ONLY_LIF)
 IF_curr_delta = unsupported("IF_curr_delta", _ONLY_LIF)
@@ -107,14 +140,25 @@ NoisyCurrentSource = unsupported(
 def setup(timestep: float = DEFAULT_TIMESTEP, min_delay: float | str = "auto",
           max_delay: float | None = None, *, profile: str | None = None,
           settings: dict[str, Any] | None = None, hardware: HardwareConfig | None = None,
-          rng_seed: int | None = None, chip_seed: int | None = None, **extra_params: Any
-          ) -> int:
+          rng_seed: int | None = None, chip_seed: int | None = None,
+          substitute_delays: bool | None = None, spike_precision: str = "on_grid",
+          **extra_params: Any) -> int:
     """Initialise the emulated chip; returns the MPI rank (always 0).
 
     Delays: every synapse has the chip's one delay (the profile's ``synaptic_delay_ms``;
-    the chip's own is one time step); ``min_delay`` must be ``"auto"`` or equal to it.  Other
-    keyword arguments of other backends are accepted and ignored.
+    the chip's own is one time step); ``min_delay`` and every synaptic delay must be
+    ``"auto"``/omitted or equal to it, unless ``substitute_delays=True`` (or the hardware
+    setting ``substitute_delays``): then other delays run with the chip's delay, with one
+    warning per setup, and are listed in ``state.delay_substitutions``.  Spikes are on the
+    time grid: ``spike_precision`` must be ``"on_grid"``.  Other keyword arguments of other
+    backends are accepted and ignored.
     """
+    if spike_precision != "on_grid":
+        raise HardwareLimitError(
+            f"bss2: spike_precision={spike_precision!r} is not supported: the chip's spikes "
+            f"are on the time grid ({timestep} ms); use spike_precision='on_grid' "
+            "(SpikeSourceArray times are then delivered at the nearest time step, with a "
+            "warning) or a smaller timestep.")
     if hardware is not None:
         config = hardware if not settings else hardware.replace(**settings)
     elif profile is not None or os.environ.get(PROFILE_ENV):
@@ -123,18 +167,27 @@ def setup(timestep: float = DEFAULT_TIMESTEP, min_delay: float | str = "auto",
         config = HardwareConfig.from_settings(settings or {})
     if chip_seed is not None:
         config = config.replace(chip_seed=int(chip_seed))
+    if substitute_delays is not None:
+        config = config.replace(substitute_delays=bool(substitute_delays))
     delay = config.delay_steps(float(timestep)) * float(timestep)
-    if min_delay != "auto" and abs(float(min_delay) - delay) > 1e-9:
+    state.delay_substitutions = []
+    state.spike_time_warned = False
+    substitute = (min_delay != "auto" and min_delay is not None
+                  and abs(float(min_delay) - delay) > 1e-9)
+    if substitute and not config.substitute_delays:
         raise HardwareLimitError(
             f"bss2: min_delay={min_delay} ms is not supported: the chip has no configurable "
             f"delays (every synapse has {delay:g} ms, the profile's synaptic_delay_ms or one "
-            f"time step = {timestep} ms); omit min_delay.")
+            f"time step = {timestep} ms); omit min_delay, or use "
+            "setup(..., substitute_delays=True) to run with the chip's delay instead.")
     common.setup(timestep, delay, **extra_params)
     state.dt = float(timestep)
     state.min_delay = delay
     state.max_delay = delay
     state.segment_counter = -1
     state.configure(config, 12345 if rng_seed is None else int(rng_seed))
+    if substitute:
+        simulator.substitute_delay(float(min_delay), delay, "setup(min_delay=...)")
     return 0
 
 

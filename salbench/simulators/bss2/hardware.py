@@ -72,6 +72,11 @@ class HardwareConfig(BaseModel):
     # configurable delays; the ideal profile sets NEST's and NEURON's 1 ms, because the delay
     # decides where SAL settles on LIF units (README, "LIF sampling units")
     synaptic_delay_ms: NonNegativeFloat = 0.0
+    # a PyNN delay (or setup(min_delay=...)) other than synaptic_delay_ms: False refuses it
+    # (HardwareLimitError; salbench's benchmark profiles); True runs the script with the
+    # chip's one delay instead, warns once per setup() and records the substitution in
+    # ``state.delay_substitutions`` (setup(..., substitute_delays=True) sets it too)
+    substitute_delays: bool = False
     # --- size limits ------------------------------------------------------------------------
     max_neurons: Count = 512                # neurons per chip
     max_fan_in: Count = 256                 # synapse rows per neuron (distinct source x sign)

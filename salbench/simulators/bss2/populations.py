@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Mapping
 from collections.abc import Sequence as AbcSequence
 from typing import Any
@@ -36,6 +37,29 @@ def _check_parameters(celltype: BaseCellType, params: Mapping[str, Any]) -> None
         raise errors.InvalidParameterValueError("bss2: tau_refrac must be >= 0")
     if "rate" in params and np.any(np.asarray(params["rate"], float) < 0):
         raise errors.InvalidParameterValueError("bss2: rate must be >= 0")
+    if "spike_times" in params:
+        _check_spike_times(params["spike_times"])
+
+
+def _check_spike_times(sequences: Any) -> None:
+    """PyNN's rule (increasing times, as pyNN.nest checks), and a warning, once per setup(),
+    when a time is off the time grid: the chip delivers it at the nearest step."""
+    dt = simulator.state.dt
+    for seq in np.atleast_1d(np.asarray(sequences, dtype=object)).ravel():
+        times = _times(seq)
+        if np.any(np.diff(times) < 0):
+            raise errors.InvalidParameterValueError(
+                "Spike times given to SpikeSourceArray must be in increasing order")
+        steps = np.rint(times / dt)
+        off = np.abs(steps * dt - times) > 1e-9
+        if np.any(off) and not simulator.state.spike_time_warned:
+            simulator.state.spike_time_warned = True
+            first = times[off][0]
+            warnings.warn(
+                f"bss2: SpikeSourceArray spike time {first:g} ms is not on the {dt:g} ms "
+                f"time grid; the chip delivers it at {steps[off][0] * dt:g} ms (the nearest "
+                "step; spikes are on the grid, spike_precision='on_grid').", UserWarning,
+                stacklevel=2)
 
 
 class Assembly(common.Assembly):

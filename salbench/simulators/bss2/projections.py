@@ -36,9 +36,11 @@ class Projection(common.Projection):
         if synapse_type is not None and not isinstance(synapse_type, _BaseStaticSynapse):
             raise NotImplementedError(
                 f"bss2: {type(synapse_type).__name__} is not supported; only StaticSynapse "
-                "exists on the chip. Plasticity runs the chip's way: read the correlation "
-                "sensors with Projection.read_correlations() and write weights with "
-                "Projection.set_integer_weights().")
+                "exists on the chip. Plasticity runs the chip's way: its per-synapse "
+                "correlation sensors, which salbench's SAL protocols read with "
+                "Projection.read_correlations() to write weights with "
+                "Projection.set_integer_weights(); a SAL synapse type for PyNN scripts is "
+                "planned.")
         if source is not None:
             raise NotImplementedError("bss2: the 'source' argument of Projection is not "
                                       "supported (point neurons only).")

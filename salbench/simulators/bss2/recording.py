@@ -11,6 +11,7 @@ reads (``_get_current_segment``), and a read with ``clear`` clears only its own 
 from __future__ import annotations
 
 from collections.abc import Collection, Iterable, Sequence
+from typing import Any
 
 import neo
 import numpy as np
@@ -19,6 +20,7 @@ from pyNN import recording
 from pyNN.recording import Variable
 
 from . import simulator
+from .kernel.chip import _VAR_CODE
 
 #: PyNN's recordable state variables -> the chip's
 _CHIP_VARIABLE = {"v": "v", "gsyn_exc": "ge", "isyn_exc": "ge", "gsyn_inh": "gi",
@@ -94,7 +96,7 @@ class Recorder(recording.Recorder):
         chip = simulator.state.chip
         var = _CHIP_VARIABLE[variable.name]
         slots = chip.neuron_slots(np.array([int(i) for i in ids], dtype=np.int64))
-        columns = [chip.trace(slot, var) for slot in slots]
+        columns = [_with_final_sample(chip, int(slot), var) for slot in slots]
         n = max((len(c) for c in columns), default=0)
         data = np.full((n, len(columns)), np.nan)
         for k, column in enumerate(columns):
@@ -120,3 +122,15 @@ class Recorder(recording.Recorder):
 
     def _reset(self) -> None:
         simulator.state.chip.stop_recording(self.population.all_cells.astype(np.int64))
+
+
+def _with_final_sample(chip: Any, slot: int, var: str) -> np.ndarray:
+    """A neuron's recorded samples, and (PyNN's signals include t_stop, as pyNN.nest's) the
+    state at the current time when a sample falls on it: the chip records the state at the
+    start of each sampled step, so that sample is the first of the next run."""
+    samples = chip.trace(slot, var)
+    every = chip.rec_every or 1
+    if samples.size and chip.step % every == 0 and (slot, _VAR_CODE[var]) in \
+            chip.analog_columns:
+        samples = np.append(samples, getattr(chip, var)[slot])
+    return samples

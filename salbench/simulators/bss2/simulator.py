@@ -8,6 +8,7 @@ recorders created, the time step and delays, the run segment.
 
 from __future__ import annotations
 
+import warnings
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -45,6 +46,9 @@ class State(common.control.BaseState):
         self.config = HardwareConfig()
         self.rng_seed = 12345
         self.segment_counter = -1
+        # delays substituted by the chip's (substitute_delays): one entry per requested delay
+        self.delay_substitutions: list[dict[str, Any]] = []
+        self.spike_time_warned = False   # an off-grid SpikeSourceArray time was reported
         self.clear()
 
     # ------------------------------------------------------------------ set-up and clearing --
@@ -125,15 +129,37 @@ class State(common.control.BaseState):
 
 
 def check_delay(delay: ArrayLike, chip_delay: float, label: str) -> None:
-    """Only the chip's one delay exists (every synapse has it)."""
+    """Only the chip's one delay exists (every synapse has it): another delay is refused, or
+    with ``substitute_delays`` replaced by it (warned once per setup, recorded)."""
     values = np.atleast_1d(np.asarray(delay, dtype=float))
     values = values[~np.isnan(values)]
     if values.size and np.any(np.abs(values - chip_delay) > 1e-9):
         bad = values[np.argmax(np.abs(values - chip_delay))]
+        if state.config.substitute_delays:
+            substitute_delay(float(bad), chip_delay, label)
+            return
         raise HardwareLimitError(
             f"bss2: delay {bad:g} ms in {label!r} is not supported: the chip has no "
             f"configurable synaptic delays (every synapse has {chip_delay:g} ms, the "
-            "profile's synaptic_delay_ms or one time step); omit the delay argument.")
+            "profile's synaptic_delay_ms or one time step); omit the delay argument, or "
+            "run with setup(..., substitute_delays=True) to use the chip's delay instead.")
+
+
+def substitute_delay(requested: float, chip_delay: float, where: str) -> None:
+    """Record that a requested delay runs as the chip's one delay (per place: the range of
+    delays requested); warn at the first one after setup()."""
+    for entry in state.delay_substitutions:
+        if entry["where"] == where:
+            entry["requested_min_ms"] = min(entry["requested_min_ms"], requested)
+            entry["requested_max_ms"] = max(entry["requested_max_ms"], requested)
+            return
+    if not state.delay_substitutions:
+        warnings.warn(
+            f"bss2: delay {requested:g} ms ({where}) substituted by the chip's one synaptic "
+            f"delay {chip_delay:g} ms for every synapse (substitute_delays=True); spike "
+            "timing differs from a simulator with that delay.", UserWarning, stacklevel=3)
+    state.delay_substitutions.append({"where": where, "requested_min_ms": requested,
+                                      "requested_max_ms": requested, "used_ms": chip_delay})
 
 
 state = State()
