@@ -18,15 +18,18 @@ Count them with ``pytest tests/test_bss2_conformance.py --collect-only -q`` (or 
 from __future__ import annotations
 
 import importlib
+import importlib.util
 import inspect
 import warnings
 from collections.abc import Callable
+from pathlib import Path
 from types import SimpleNamespace
 from typing import Any
 
 import numpy as np
 import pytest
 from pyNN import errors
+from pyNN.connectors import IndexBasedExpression
 from pyNN.random import NumpyRNG, RandomDistribution
 from pyNN.standardmodels import StandardModelType, cells, electrodes, receptors, synapses
 
@@ -275,7 +278,15 @@ def _connectors(sim: Any) -> dict[str, Any]:
             "exp(-d)", rng=rng),
         "DisplacementDependentProbability": sim.DisplacementDependentProbabilityConnector(
             lambda d: d[0] > 0, rng=rng),
+        "IndexBasedProbability": sim.IndexBasedProbabilityConnector(_Banded(), rng=rng),
     }
+
+
+class _Banded(IndexBasedExpression):
+    """Connection probability 0.9 within one index of the diagonal, 0.2 elsewhere."""
+
+    def __call__(self, i: np.ndarray, j: np.ndarray) -> np.ndarray:
+        return np.where(np.abs(np.asarray(i) - np.asarray(j)) <= 1, 0.9, 0.2)
 
 
 _CONNECTORS = sorted(_connectors(bss2))
@@ -289,6 +300,73 @@ def test_connector(which: str) -> None:
         prj = sim.Projection(a, b, _connectors(sim)[which], sim.StaticSynapse(weight=0.01))
         return sorted(prj.get([], format="list")), len(prj), prj.size()
     _same(script)
+
+
+def test_same_connector_FromFile(tmp_path: Path) -> None:
+    path = tmp_path / "connections.txt"
+    path.write_text("# columns = ['i', 'j', 'weight', 'delay']\n"
+                    "0 1 0.001 1.0\n2 3 0.002 1.0\n5 5 0.003 1.0\n4 0 0.004 1.0\n")
+
+    def script(sim: Any) -> Any:
+        a = sim.Population(6, sim.IF_cond_exp())
+        b = sim.Population(6, sim.IF_cond_exp())
+        prj = sim.Projection(a, b, sim.FromFileConnector(str(path)))
+        return sorted(prj.get(["weight", "delay"], format="list")), len(prj)
+    _same(script)
+
+
+def test_same_connector_Clone() -> None:
+    """CloneConnector copies a random projection's pattern (the reference drawn with the
+    connector checks' NumpyRNG)."""
+    def script(sim: Any) -> Any:
+        a = sim.Population(6, sim.IF_cond_exp())
+        b = sim.Population(5, sim.IF_cond_exp())
+        ref = sim.Projection(a, b, sim.FixedProbabilityConnector(0.4, rng=NumpyRNG(seed=42)),
+                             sim.StaticSynapse(weight=0.01))
+        clone = sim.Projection(a, b, sim.CloneConnector(ref), sim.StaticSynapse(weight=0.02),
+                               receptor_type="inhibitory")
+        # ref first: pyNN.nest caches a projection's NEST connection handles and one read
+        # of another projection marks that cache fresh, so reading ref after clone (whose
+        # connections shifted NEST's connection ports) returns a mixture of both
+        ref_pairs = sorted(c[:2] for c in ref.get([], format="list"))
+        pairs = sorted(clone.get("weight", format="list"))    # (i, j, 0.02)
+        assert [p[:2] for p in pairs] == ref_pairs
+        other = sim.Population(5, sim.IF_cond_exp())
+        mismatch = _error(lambda s: s.Projection(a, other, s.CloneConnector(ref)), sim)
+        return pairs, len(clone), mismatch
+    _same(script)
+
+
+def test_same_error_SmallWorldConnector() -> None:
+    """PyNN defines SmallWorldConnector but implements it for no backend: NotImplementedError
+    when the projection is built, on both."""
+    def script(sim: Any) -> Any:
+        a = sim.Population(6, sim.IF_cond_exp(), structure=sim.space.Line())
+        connector = sim.SmallWorldConnector(degree=2.0, rewiring=0.1, rng=NumpyRNG(seed=42))
+        return _error(lambda s: s.Projection(a, a, connector), sim)
+    nest_result, bss2_result = _both(script)
+    assert nest_result is NotImplementedError and bss2_result is NotImplementedError
+    _setup(bss2)
+    pop = bss2.Population(3, bss2.IF_cond_exp())
+    with pytest.raises(NotImplementedError, match="use FromListConnector"):
+        bss2.Projection(pop, pop, bss2.SmallWorldConnector(degree=2.0, rewiring=0.1))
+    bss2.end()
+
+
+@pytest.mark.skipif(importlib.util.find_spec("csa") is not None,
+                    reason="the csa package is installed: compare connection lists instead")
+def test_same_error_CSAConnector_without_csa() -> None:
+    """Without the ``csa`` package both raise PyNN's RuntimeError naming the missing module
+    when the connector is made."""
+    def script(sim: Any) -> Any:
+        try:
+            sim.CSAConnector(cset=None)
+        except RuntimeError as err:
+            return str(err)
+        return None
+    nest_result, bss2_result = _both(script)
+    assert nest_result == bss2_result
+    assert "couldn't import csa module" in bss2_result
 
 
 def test_same_projection_delays_and_format() -> None:

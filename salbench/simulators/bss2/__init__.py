@@ -48,8 +48,8 @@ from pyNN.connectors import (  # noqa: F401
     FromListConnector,
     IndexBasedProbabilityConnector,
     OneToOneConnector,
-    SmallWorldConnector,
 )
+from pyNN.connectors import SmallWorldConnector as _PyNNSmallWorldConnector
 from pyNN.network import Network  # noqa: F401
 from pyNN.random import NumpyRNG, RandomDistribution  # noqa: F401
 from pyNN.recording import get_io
@@ -74,6 +74,18 @@ from .standardmodels import (  # noqa: F401
     StaticSynapse,
     unsupported,
 )
+
+
+class SmallWorldConnector(_PyNNSmallWorldConnector):
+    """PyNN's SmallWorldConnector, which PyNN defines but implements for no backend: building
+    a projection with it raises NotImplementedError (as on pyNN.nest), here with the way out."""
+
+    def connect(self, projection: Any) -> None:
+        raise NotImplementedError(
+            "SmallWorldConnector is defined by PyNN but implemented for no backend (pyNN.nest "
+            "raises NotImplementedError too); build the edge list yourself and use "
+            "FromListConnector")
+
 
 PROFILE_ENV = "SALBENCH_BSS2_PROFILE"   # profile used by setup() when none is given
 
