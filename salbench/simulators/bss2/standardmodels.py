@@ -39,7 +39,12 @@ class SpikeSourcePoisson(cells.SpikeSourcePoisson):
 
 
 class SpikeSourceArray(cells.SpikeSourceArray):
-    __doc__ = cells.SpikeSourceArray.__doc__
+    __doc__ = (cells.SpikeSourceArray.__doc__ or "") + """
+    On bss2 every spike time t >= 0, also t <= min_delay, is emitted at t (on the time grid)
+    and acts on its targets from t + the synaptic delay.  pyNN.nest silently drops times below
+    min_delay and refuses t = min_delay (NEST's BadProperty "spike time cannot be set to 0"):
+    it emits through parrot neurons reached after min_delay (PyNN issue #503).
+    """
     translations = _identity("spike_times")
     engine_kind = "array"
 
