@@ -223,13 +223,16 @@ CASES = {
     "pair-bss2-uncalibrated": lambda: _pair_protocol("bss2-uncalibrated"),
 }
 
-#: fingerprints taken on the emulator before the kernel split (commit ca891ec)
+#: fingerprints taken on the emulator before the kernel split (commit ca891ec); the four
+#: cond-bss2* cases re-pinned on purpose when PyNN's spike trains came to include a crossing
+#: in a run's last step (stamped t_stop, as pyNN.nest reports it): with that report switched
+#: off they equal the pre-split values
 FINGERPRINTS = {
-    "cond-bss2": "f377f565cf410e0941a3077e13d743f9be55f41e0ad4c158698d21aabec2b7c7",
+    "cond-bss2": "3d2084c4243ce977af994972a9b5cf8f5a1521e4556d7c9777f8eefcae68eda2",
     "cond-bss2-ideal": "15c05d0bf81cfb0f31440d3a4c9281f5404c3c3f87dbe5caf6b4a4e511eaea07",
-    "cond-bss2-noise": "3d0f93f910b262b9dfbc530835ce9830123452f3c36fea8f59ff13d903b24efc",
-    "cond-bss2-sensor-tau": "90867c113cf07dffbc5a30eac83710ea2e6308abc21a48f20cef6768edbd73cf",
-    "cond-bss2-uncalibrated": "264b359b86ac08e08403d6b9b97439229ac9e8ac0f2dad9d6256ea9fe802e993",
+    "cond-bss2-noise": "ace9bcec430e2578cb76b32ca8e4c93d831285eaa0fa7aa5eb79cbfb9e0419f4",
+    "cond-bss2-sensor-tau": "0b8b1dc4709dc2bfd03405097a6830d024ae841b84bc03395be67b5330756068",
+    "cond-bss2-uncalibrated": "b1c4274d9b8472300f00aa919f281802b2b50af9e8687dbd5f7c5ccff1b8725f",
     "cond-ideal-noise": "757326dbead29b2d0c0f588a640b39b2d02831ffa8e15c724f18268bd9f34850",
     "curr-bss2": "a47bce2f10837f31393a372fdb3ee01f20b50f77f359dcace919e6a591a11752",
     "curr-bss2-ideal": "c364b4fb343529dd58ca1ab5c342412e519a9888072115fc224afdc19434bce9",

@@ -53,6 +53,7 @@ class Recorder(recording.Recorder):
         nodes = np.array([int(i) for i in ids], dtype=np.int64)
         if variable.name == "spikes":
             chip.clear_spikes(nodes)
+            chip.forget_pending_spikes(nodes)
             return
         for slot in chip.neuron_slots(nodes):
             chip.clear_trace(slot, _CHIP_VARIABLE[variable.name])
@@ -79,7 +80,7 @@ class Recorder(recording.Recorder):
                         ) -> tuple[NDArray[np.int64], NDArray[np.float64]]:
         state = simulator.state
         id_nodes = np.array([int(i) for i in ids], dtype=np.int64)
-        nodes, steps = state.chip.recorded_spikes()
+        nodes, steps = _spikes_until_now(state.chip)
         mask = np.isin(nodes, id_nodes)
         start_step = int(round(float(self._recording_start_time.rescale("ms").magnitude)
                                / state.dt))
@@ -89,6 +90,7 @@ class Recorder(recording.Recorder):
         order = np.lexsort((times, id_array))
         if clear:
             state.chip.clear_spikes(id_nodes)   # the spikes only, not the cells' traces
+            state.chip.forget_pending_spikes(id_nodes)
         return id_array[order], times[order]
 
     def _get_all_signals(self, variable: Variable, ids: Sequence[simulator.ID],
@@ -110,7 +112,7 @@ class Recorder(recording.Recorder):
                      ) -> dict[int, int]:
         state = simulator.state
         ids = sorted(int(i) for i in self.filter_recorded(variable, filter_ids))
-        nodes, steps = state.chip.recorded_spikes()
+        nodes, steps = _spikes_until_now(state.chip)
         start_step = int(round(float(self._recording_start_time.rescale("ms").magnitude)
                                / state.dt))
         nodes = nodes[steps >= start_step]
@@ -118,10 +120,23 @@ class Recorder(recording.Recorder):
         return {i: int(counts[i]) if counts is not None else 0 for i in ids}
 
     def _clear_simulator(self) -> None:
-        simulator.state.chip.clear_recorded(self.population.all_cells.astype(np.int64))
+        nodes = self.population.all_cells.astype(np.int64)
+        simulator.state.chip.clear_recorded(nodes)
+        simulator.state.chip.forget_pending_spikes(nodes)
 
     def _reset(self) -> None:
         simulator.state.chip.stop_recording(self.population.all_cells.astype(np.int64))
+
+
+def _spikes_until_now(chip: Any) -> tuple[NDArray[np.int64], NDArray[np.int64]]:
+    """The recorded spikes and (PyNN's spike trains include t_stop, as pyNN.nest's on the
+    grid) those of the last step, stamped with the current time, which the chip records when
+    the next run starts: (node array, step array)."""
+    nodes, steps = chip.recorded_spikes()
+    pending_nodes, pending_steps = chip.pending_spikes()
+    if not pending_nodes.size:
+        return nodes, steps
+    return np.concatenate([nodes, pending_nodes]), np.concatenate([steps, pending_steps])
 
 
 def _with_final_sample(chip: Any, slot: int, var: str) -> np.ndarray:

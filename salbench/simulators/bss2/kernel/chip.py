@@ -164,6 +164,8 @@ class Chip:
         self.analog_columns: list[tuple[int, int]] = []    # (slot, variable code)
         self.rec_every: int | None = None
         self._spike_chunks: list[tuple[np.ndarray, np.ndarray]] = []
+        # pending spikes (see pending_spikes) already read and cleared: not recorded again
+        self._forgotten_pending = np.zeros(0, np.int64)
         self._traces: defaultdict[tuple[int, int], list[np.ndarray]] = defaultdict(list)
         # accounting
         self.step = 0
@@ -494,6 +496,22 @@ class Chip:
             self._spike_chunks = [(nodes, steps)]
         return self._spike_chunks[0]
 
+    def pending_spikes(self) -> tuple[np.ndarray, np.ndarray]:
+        """Spikes of recording neurons that crossed threshold in the last step of the last run
+        (node array, step array): they carry the current step as stamp, and are recorded (and
+        delivered) when the next run starts, so recorded_spikes() has not got them yet."""
+        nodes = self.pend_node[:int(self.pend_n[0])]
+        nodes = nodes[self.node_rec[nodes] & ~np.isin(nodes, self._forgotten_pending)]
+        return nodes.copy(), np.full(nodes.size, self.step, np.int64)
+
+    def forget_pending_spikes(self, nodes: ArrayLike | None = None) -> None:
+        """The pending spikes (of the given nodes only, or all) have been read and cleared:
+        the next run delivers them but does not record them again."""
+        pending, _ = self.pending_spikes()
+        if nodes is not None:
+            pending = pending[np.isin(pending, np.asarray(nodes, np.int64))]
+        self._forgotten_pending = np.union1d(self._forgotten_pending, pending)
+
     def trace(self, slot: int, variable: str) -> np.ndarray:
         """The recorded samples of one neuron's state variable (since its last clearing)."""
         chunks = self._traces.get((int(slot), _VAR_CODE[variable]), [])
@@ -530,6 +548,7 @@ class Chip:
         self.refr[:] = 0
         self.last_spike[:] = -1
         self.pend_n[0] = 0
+        self._forgotten_pending = np.zeros(0, np.int64)
         self.ring_e = np.zeros((self.delay_steps, self.n_neurons))
         self.ring_i = np.zeros_like(self.ring_e)
         self.causal[:] = 0.0
@@ -569,6 +588,11 @@ class Chip:
             n_steps, self.step, self.dt, packed.neurons, state, packed.poisson, packed.arrays,
             packed.synapses, sensors, recording, self.rng)
         new_node, new_step = spk_node[:n_spk].copy(), spk_step[:n_spk].copy()
+        if self._forgotten_pending.size:
+            keep = ~((new_step == self.step) & np.isin(new_node, self._forgotten_pending))
+            new_node, new_step = new_node[keep], new_step[keep]
+            n_spk = new_node.size
+            self._forgotten_pending = np.zeros(0, np.int64)
         if n_spk:
             self._spike_chunks.append((new_node, new_step))
         if n_samp:
