@@ -73,3 +73,57 @@ def test_ci_runs_the_tests_command() -> None:
     proc = subprocess.run([str(ROOT / ".ci" / "readme-command"), "no-such-command"],
                           capture_output=True, text=True)
     assert proc.returncode != 0 and "no fenced block" in proc.stderr
+
+
+def synopsis() -> dict[str, str]:
+    """The ```text block under "## Using it", split per command (its `salbench CMD` lines)."""
+    text = README.read_text()
+    section = text[text.index("\n## Using it\n"):]
+    blocks = [b for b in fenced_blocks(section) if b[1] == "text"]
+    assert blocks, "no ```text synopsis under ## Using it"
+    per_command: dict[str, list[str]] = {}
+    current = None
+    for line in blocks[0][2]:
+        assert len(line) <= 100, f"synopsis line over 100 columns: {line!r}"
+        if line.startswith("salbench "):
+            current = line.split()[1]
+            assert current not in per_command, f"{current} twice in the synopsis"
+            per_command[current] = []
+        if line.strip():
+            assert current is not None, f"synopsis line before any command: {line!r}"
+            per_command[current].append(line)
+    return {name: "\n".join(lines) for name, lines in per_command.items()}
+
+
+def _mentions(text: str, word: str) -> bool:
+    return re.search(rf"(?<![\w-]){re.escape(word)}(?![\w-])", text) is not None
+
+
+def test_synopsis_names_every_command_and_option() -> None:
+    import argparse
+
+    from salbench.cli.main import build_parser
+
+    parser, _ = build_parser()
+    sub = next(a for a in parser._actions if isinstance(a, argparse._SubParsersAction))
+    documented = synopsis()
+    assert set(documented) == set(sub.choices), (sorted(documented), sorted(sub.choices))
+    missing = []
+    for name, command in sub.choices.items():
+        for action in command._actions:
+            if isinstance(action, argparse._HelpAction):
+                continue
+            words = [o for o in action.option_strings if o.startswith("--")] or \
+                [str(action.metavar) if action.metavar else action.dest.upper()]
+            words += [str(c) for c in action.choices or ()]
+            missing += [f"{name} {w}" for w in words if not _mentions(documented[name], w)]
+    assert not missing, f"README synopsis omits: {', '.join(missing)}"
+
+
+def test_synopsis_names_every_profile() -> None:
+    from salbench.runner.scenario_sources import scenario_sources
+
+    profiles = {p for src in scenario_sources().values() if not isinstance(src, str)
+                for p in src.profiles}
+    run = synopsis()["run"]
+    assert all(_mentions(run, p) for p in profiles), (sorted(profiles), run)
