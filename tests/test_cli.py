@@ -124,3 +124,29 @@ def test_run_then_show_then_report(cli, tmp_path):
     assert {r["seed"] for r in runs} == {0, 1}
     assert all("asymmetry" in r["final"] for r in runs)
     assert "pair-demo" in cli("show", "--store", str(store)).stdout
+
+
+def test_show_fits_an_80_column_terminal(cli, tmp_path):
+    """`salbench show` at COLUMNS=80: one row per run with its headline metrics, no line
+    wider than the terminal, no value cut off with an ellipsis; --json keeps every metric."""
+    import os
+
+    from salbench.cli.common import fmt
+
+    store = str(tmp_path / "s.sqlite")
+    for scenario in ("pair", "feedback"):
+        res = cli("run", scenario, "--backend", "reference", "--seeds", "2", "--store", store)
+        assert res.code == 0, res.stderr
+    res = cli("show", "--store", store, env={**os.environ, "COLUMNS": "80"})
+    assert res.code == 0, res.stderr
+    lines = res.stdout.splitlines()
+    assert max(len(line) for line in lines) <= 80, res.stdout
+    assert "…" not in res.stdout, res.stdout
+    runs = json.loads(cli("show", "--json", "--store", store).stdout)
+    assert len(runs) == 4 and all(r["status"] == "ok" for r in runs)
+    for r in runs:  # the run's row holds its main metric, formatted as fmt does
+        row = next(line for line in lines if line.split()[:2] == [str(r["id"]), "reference"])
+        assert r["main_metric"] in res.stdout
+        assert fmt(r["final"][r["main_metric"]]) in row.split(), (row, r)
+    assert {"asymmetry", "angle_deg"} <= {r["main_metric"] for r in runs}
+    assert len(runs[0]["final"]) > 3  # everything is still there in --json
