@@ -52,6 +52,7 @@ from scipy.optimize import curve_fit
 
 from salbench.realisation.cells import sampling_cells
 from salbench.realisation.host import SimulatorHost
+from salbench.spec.translation import Translation
 from salbench.spec.units import LIFUnitParams
 
 #: bumped whenever the measurement or the translation changes: old caches become stale
@@ -368,23 +369,14 @@ def calibrate_with_progress(host: SimulatorHost, unit: LIFUnitParams, tau_ref_ms
     return cal
 
 
-class CalibratedTranslation:
-    """Abstract units -> LIF parameters through a `Calibration`."""
+class CalibratedTranslation(Translation):
+    """Abstract units -> LIF parameters through a `Calibration`: v_rest = v0 + alpha * b,
+    weights with the measured conductance per abstract unit (times the unit's weight_scale)."""
 
     def __init__(self, cal: Calibration, unit: LIFUnitParams) -> None:
         self.cal = cal
-        self.exc_uS_per_unit = cal.exc_uS_per_unit * unit.weight_scale
-        self.inh_uS_per_unit = cal.inh_uS_per_unit * unit.weight_scale
-
-    def v_rest(self, biases: np.ndarray) -> np.ndarray:
-        return self.cal.v0_mV + self.cal.alpha_mV * np.asarray(biases, dtype=float)
-
-    def conductances(self, weights: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        w = np.asarray(weights, dtype=float)
-        return np.maximum(w, 0.0) * self.exc_uS_per_unit, np.maximum(-w, 0.0) * self.inh_uS_per_unit
-
-    def weights(self, exc_uS: np.ndarray, inh_uS: np.ndarray) -> np.ndarray:
-        return exc_uS / self.exc_uS_per_unit - inh_uS / self.inh_uS_per_unit
+        super().__init__(cal.v0_mV, cal.alpha_mV, cal.exc_uS_per_unit * unit.weight_scale,
+                         cal.inh_uS_per_unit * unit.weight_scale)
 
 
 def relaunched_host(request: dict[str, Any], seed: int) -> Any:
