@@ -44,6 +44,10 @@ class RunResult:
             self.series.setdefault(key, []).append(float(value))
 
 
+class OnlineUnsupported(RuntimeError):
+    """plasticity = "online" on a network (or with a rule) that has no online SAL."""
+
+
 class Diverged(RuntimeError):
     """Raised by a protocol when weights become NaN or infinite."""
 

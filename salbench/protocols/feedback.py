@@ -31,6 +31,7 @@ from salbench.protocols.alignment import (
 )
 from salbench.protocols.base import (
     NetworkFactory,
+    OnlineUnsupported,
     Params,
     RunResult,
     ScenarioProtocol,
@@ -39,7 +40,7 @@ from salbench.protocols.base import (
 from salbench.protocols.learning import sal_step, write_weights
 from salbench.rules.noise import plasticity_amplitudes
 from salbench.rules.sal import SALRule
-from salbench.spec.network import NetworkSpec
+from salbench.spec.network import NetworkSpec, OnlinePlasticity, OnlineSAL
 from salbench.spec.units import LIFUnitParams
 
 #: the acceptance threshold of the scenario (design.md 1.3): "aligned" means below 20°
@@ -68,6 +69,10 @@ class FeedbackParams(Params):
     window: Literal["exponential", "triangular"] = "exponential"
     pairing: Literal["nearest", "last_k", "all"] = "nearest"
     k: PositiveInt = 10
+    #: "epoch": SAL from each epoch's spikes, written back between epochs; "online": the
+    #: network's own plasticity at its event times (exponential window, nearest pairing), at
+    #: the matched rate eta · tau_ref / epoch_ms per pair (spec.network.OnlineSAL)
+    plasticity: Literal["epoch", "online"] = "epoch"
     #: plasticity noise: one frozen SAL amplitude max(0, 1 + N(0, sigma²)) per synapse of B,
     #: scaling both lobes of its window (design.md 1.1). Each synapse's lobes stay balanced,
     #: so the chance coincidences (∝ rate²) still cancel: the noise changes how fast each
@@ -179,12 +184,23 @@ class FeedbackProtocol(ScenarioProtocol):
         amp = plasticity_amplitudes(streams["plasticity"], (layers.n, layers.n), p.sigma_plast)
         rule = SALRule(eta=p.eta, tau=p.tau_ref_ms, window=p.window, pairing=p.pairing,
                        k=p.k, a_causal=amp, a_acausal=amp, mask=fb_mask)
+        online = None
+        if p.plasticity == "online" and p.feedback == "sal":
+            online = self._online(net, fb_mask, amp)
         result = RunResult()
+        if online is not None:
+            result.notes["learning_path"] = "online"
         self._record(result, layers, 0.0, weights, w0, probes, rates=None)
         for epoch in range(1, p.epochs + 1):
+            if online is not None:
+                online.eta = self.eta_at(epoch) * p.tau_ref_ms / p.epoch_ms
+                net.learn_online(online)  # type: ignore[attr-defined]
             spikes = net.run(p.epoch_ms)
+            if online is not None:
+                with self.timer.phase("read"):
+                    weights = np.where(fb_mask, net.get_weights(), weights)
             with self.timer.phase("learn"):
-                if p.feedback == "sal":
+                if p.feedback == "sal" and online is None:
                     rule.eta = self.eta_at(epoch)
                     dB = sal_step(net, spikes, rule, p.epoch_ms)
                     weights = np.where(fb_mask, np.clip(weights + dB, -p.clip, p.clip), weights)
@@ -193,13 +209,26 @@ class FeedbackProtocol(ScenarioProtocol):
                 if p.feedback == "oracle":
                     weights = self._oracle(layers, weights)
                 check_finite(weights)
-            if p.feedback == "sal" or p.w_drift > 0:
+            if (p.feedback == "sal" and online is None) or p.w_drift > 0:
                 with self.timer.phase("write"):
                     weights = write_weights(net, weights)
             rates = np.array([len(s) for s in spikes]) / (p.epoch_ms / 1000.0)
             self._record(result, layers, epoch * p.epoch_ms, weights, w0, probes, rates)
         self._finish(result, layers)
         return result
+
+    def _online(self, net: object, fb_mask: np.ndarray, amp: np.ndarray) -> OnlineSAL:
+        """Online SAL on B, with the epoch mode's amplitudes and clip."""
+        p = self.params
+        if not isinstance(net, OnlinePlasticity):
+            raise OnlineUnsupported(f"{type(net).__name__} has no online SAL: "
+                                    "use plasticity = 'epoch' on this backend")
+        if p.window != "exponential" or p.pairing != "nearest":
+            raise OnlineUnsupported("online SAL is the exponential window with nearest "
+                                    "pairing: set window = 'exponential', pairing = 'nearest'")
+        return OnlineSAL(eta=p.eta * p.tau_ref_ms / p.epoch_ms, tau_ms=p.tau_ref_ms,
+                         plastic=fb_mask, a_causal=amp, a_acausal=amp, w_min=-p.clip,
+                         w_max=p.clip)
 
     def eta_at(self, epoch: int) -> float:
         """SAL's learning rate in epoch `epoch` (1-based)."""

@@ -14,6 +14,7 @@ from pydantic import Field, PositiveFloat, PositiveInt
 
 from salbench.protocols.base import (
     NetworkFactory,
+    OnlineUnsupported,
     Params,
     RunResult,
     ScenarioProtocol,
@@ -22,7 +23,7 @@ from salbench.protocols.base import (
 from salbench.protocols.fitting import exponential_decay_time
 from salbench.protocols.learning import sal_step, write_weights
 from salbench.rules.sal import SALRule
-from salbench.spec.network import NetworkSpec
+from salbench.spec.network import NetworkSpec, OnlinePlasticity, OnlineSAL
 from salbench.spec.units import LIFUnitParams
 
 
@@ -42,6 +43,10 @@ class PairParams(Params):
     window: Literal["exponential", "triangular"] = "exponential"
     pairing: Literal["nearest", "last_k", "all"] = "nearest"
     k: PositiveInt = 10
+    #: "epoch": SAL from each epoch's spikes, written back between epochs; "online": the
+    #: network's own plasticity at its event times (needs exponential window, nearest pairing),
+    #: at the matched rate eta · tau_ref / epoch_ms per pair (spec.network.OnlineSAL)
+    plasticity: Literal["epoch", "online"] = "epoch"
     #: realisation settings for LIF backends (see salbench.spec.translation); abstract weights
     #: and biases go through the backend's calibration unless unit.translation says "linear"
     unit: LIFUnitParams = Field(default_factory=LIFUnitParams)
@@ -79,19 +84,30 @@ class PairProtocol(ScenarioProtocol):
         net = backend.build(spec)
         rule = SALRule(eta=p.eta, tau=p.tau_ref_ms, window=p.window, pairing=p.pairing,
                        k=p.k, mask=plastic)
+        online = self._online(net, plastic) if p.plasticity == "online" else None
         result = RunResult()
+        if online is not None:
+            result.notes["learning_path"] = "online"
         self._record(result, 0.0, weights, rate_hz=float("nan"))
         counts = np.zeros(2)
         settled = max(1, p.epochs // 2)  # the unit rates of the last half, near where SAL ends
         for epoch in range(1, p.epochs + 1):
             if p.eta_decay_epochs:
                 rule.eta = p.eta / (1.0 + (epoch - 1) / p.eta_decay_epochs)
+            if online is not None:
+                online.eta = rule.eta * p.tau_ref_ms / p.epoch_ms
+                net.learn_online(online)  # type: ignore[attr-defined]
             spikes = net.run(p.epoch_ms)
-            with self.timer.phase("learn"):
-                weights = np.maximum(weights + sal_step(net, spikes, rule, p.epoch_ms), 0.0)
-                check_finite(weights)
-            with self.timer.phase("write"):
-                weights = write_weights(net, weights)
+            if online is not None:
+                with self.timer.phase("read"):
+                    weights = net.get_weights()
+                    check_finite(weights)
+            else:
+                with self.timer.phase("learn"):
+                    weights = np.maximum(weights + sal_step(net, spikes, rule, p.epoch_ms), 0.0)
+                    check_finite(weights)
+                with self.timer.phase("write"):
+                    weights = write_weights(net, weights)
             if epoch > p.epochs - settled:
                 counts += [len(s) for s in spikes]
             rate = sum(len(s) for s in spikes) / (2 * p.epoch_ms / 1000.0)
@@ -102,6 +118,18 @@ class PairProtocol(ScenarioProtocol):
                                                  ).tolist())
         self._finish(result)
         return result
+
+    def _online(self, net: object, plastic: np.ndarray) -> OnlineSAL:
+        """Online SAL at the epoch rule's per-pair rate; weights stay >= 0 as in epoch mode."""
+        p = self.params
+        if not isinstance(net, OnlinePlasticity):
+            raise OnlineUnsupported(f"{type(net).__name__} has no online SAL: "
+                                    "use plasticity = 'epoch' on this backend")
+        if p.window != "exponential" or p.pairing != "nearest":
+            raise OnlineUnsupported("online SAL is the exponential window with nearest "
+                                    "pairing: set window = 'exponential', pairing = 'nearest'")
+        return OnlineSAL(eta=p.eta * p.tau_ref_ms / p.epoch_ms, tau_ms=p.tau_ref_ms,
+                         plastic=plastic, w_min=0.0)
 
     @staticmethod
     def _record(result: RunResult, t_ms: float, w: np.ndarray, rate_hz: float) -> None:

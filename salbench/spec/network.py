@@ -82,3 +82,36 @@ class QuantisingWeights(Protocol):
     `get_weights` returns the rounded values, which a protocol must continue from."""
 
     quantises_weights: bool
+
+
+@dataclass
+class OnlineSAL:
+    """SAL as the network's own plasticity, applied at the simulation's event times
+    (design.md 1.1): each nearest-neighbour pair changes W[post, pre] by
+    -eta·a_causal·K(Δt) (pre before post) or +eta·a_acausal·K(-Δt) (post before pre),
+    K(s) = exp(-s / tau_ms), each change clipped to [w_min, w_max]. Weights and eta are in
+    abstract units (a network on LIF units converts them with its translation).
+
+    The epoch rule (salbench.rules.sal.sal_update) gives every pair the weight
+    eta_epoch · tau / T; online SAL with eta = eta_epoch · tau / T makes the same change per
+    pair, only at once instead of at the end of the epoch: that is how protocols match the
+    two modes' learning rates.
+    """
+
+    eta: float
+    tau_ms: float
+    #: which weights learn, [post, pre]
+    plastic: np.ndarray
+    a_causal: np.ndarray | float = 1.0
+    a_acausal: np.ndarray | float = 1.0
+    w_min: float = -np.inf
+    w_max: float = np.inf
+
+
+@runtime_checkable
+class OnlinePlasticity(Protocol):
+    """A network that can run SAL itself, during `run`, at its own event times."""
+
+    def learn_online(self, sal: OnlineSAL) -> None:
+        """Start (or, called again, re-parametrise) online SAL; `get_weights` then returns
+        the learned weights. The pairing state carries over across calls and `run`s."""

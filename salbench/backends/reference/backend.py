@@ -12,7 +12,7 @@ import numpy as np
 
 from salbench.backends.base import Backend, simulator_seed
 from salbench.backends.reference.engine import DiscreteSamplingNetwork
-from salbench.spec.network import NetworkSpec
+from salbench.spec.network import NetworkSpec, OnlineSAL
 from salbench.versions import package_version
 
 
@@ -36,6 +36,12 @@ class TimedDiscreteNetwork(DiscreteSamplingNetwork):
 
     def set_weights(self, weights: np.ndarray) -> None:
         super().set_weights(np.where(self._mask, weights, 0.0))
+
+    def learn_online(self, sal: OnlineSAL) -> None:
+        """Online SAL in the engine's time loop (engine._sal_spike), on existing synapses."""
+        self.start_online_sal(eta=sal.eta, tau_ms=sal.tau_ms, plastic=sal.plastic & self._mask,
+                              a_causal=sal.a_causal, a_acausal=sal.a_acausal,
+                              w_min=sal.w_min, w_max=sal.w_max)
 
 
 class ReferenceBackend(Backend):

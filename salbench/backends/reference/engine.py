@@ -90,6 +90,13 @@ def _simulate_block(
     sample_origin: np.int64,
     sample_every: np.int64,
     samples: NDArray[np.uint8],
+    sal: NDArray[np.float64],
+    sal_causal: NDArray[np.float64],
+    sal_acausal: NDArray[np.float64],
+    sal_plastic: NDArray[np.bool_],
+    sal_last: NDArray[np.int64],
+    sal_before: NDArray[np.int64],
+    fired: NDArray[np.int64],
 ) -> tuple[int, int]:
     """Advance n_steps from global step t_start; return (n_spikes, n_samples).
 
@@ -97,6 +104,11 @@ def _simulate_block(
     index of the newest entry; both are updated in place.  uniforms is (n_steps, n).
     Spikes are written in time order to spike_steps / spike_units.  If sample_every > 0 the
     state z is written to samples at every step t with (t - sample_origin) % sample_every == 0.
+
+    Online SAL (``sal[0] > 0``; sal = [eta, dt / tau, w_min, w_max]): after each step's
+    synchronous update (so that the step's potentials never see its own learning), each
+    spike of the step is paired in unit order by :func:`_sal_spike`, and ``weights`` change
+    in place.
     """
     n = biases.shape[0]
     k = last_spikes.shape[1]
@@ -104,7 +116,9 @@ def _simulate_block(
     active = np.empty(n, dtype=np.int64)
     n_spk = 0
     n_smp = 0
+    online = sal[0] > 0.0
     for step in range(n_steps):
+        n_fired = 0
         t = t_start + step
         # rule 4: state at the start of step t
         if sample_every > 0 and (t - sample_origin) % sample_every == 0:
@@ -142,7 +156,62 @@ def _simulate_block(
                     h = 0
                 newest[i] = h
                 last_spikes[i, h] = t
+                fired[n_fired] = i
+                n_fired += 1
+        if online:
+            for f in range(n_fired):
+                _sal_spike(t, fired[f], weights, sal, sal_causal, sal_acausal, sal_plastic,
+                           sal_last, sal_before)
     return n_spk, n_smp
+
+
+@numba.njit(cache=True, nogil=True)
+def _sal_spike(
+    t: np.int64,
+    i: np.int64,
+    weights: NDArray[np.float64],
+    sal: NDArray[np.float64],
+    a_causal: NDArray[np.float64],
+    a_acausal: NDArray[np.float64],
+    plastic: NDArray[np.bool_],
+    last: NDArray[np.int64],
+    before: NDArray[np.int64],
+) -> None:
+    """SAL's weight changes from unit i's spike in step t, at once (design.md 1.1).
+
+    The same pairs as the host rule (salbench.rules.pairing, nearest): the spike pairs with
+    every other unit j's last spike s before t if s came after i's own previous spike; then
+    W[i, j] (pre j before post i: causal lobe) changes by -eta·a_causal·K(t - s) and W[j, i]
+    (post j before pre i: acausal lobe) by +eta·a_acausal·K(t - s), K(s) = exp(-s·dt/tau).
+    A unit j that fired in the same step and was paired first is a tie: K(0)/2 both ways
+    (both lobes of both synapses), and j's spike before t is paired as above.
+    Each change is clipped to [w_min, w_max] as it happens.
+    """
+    eta, dt_over_tau, w_min, w_max = sal[0], sal[1], sal[2], sal[3]
+    n = weights.shape[0]
+    prev_i = last[i]
+    for j in range(n):
+        if j == i:
+            continue
+        s = last[j]
+        if s == t:
+            # tie: half of K(0) = 1 for each lobe of each synapse
+            for post, pre in ((i, j), (j, i)):
+                if plastic[post, pre]:
+                    w = weights[post, pre] + eta * 0.5 * (a_acausal[post, pre]
+                                                          - a_causal[post, pre])
+                    weights[post, pre] = min(max(w, w_min), w_max)
+            s = before[j]
+        if s > prev_i:
+            k = math.exp(-(t - s) * dt_over_tau)
+            if plastic[i, j]:
+                w = weights[i, j] - eta * a_causal[i, j] * k
+                weights[i, j] = min(max(w, w_min), w_max)
+            if plastic[j, i]:
+                w = weights[j, i] + eta * a_acausal[j, i] * k
+                weights[j, i] = min(max(w, w_min), w_max)
+    before[i] = last[i]
+    last[i] = t
 
 
 class DiscreteSamplingNetwork:
@@ -203,6 +272,7 @@ class DiscreteSamplingNetwork:
         self._last = np.full((self._n, k), _NEVER, dtype=np.int64)
         self._newest = np.zeros(self._n, dtype=np.int64)
         self._step = 0
+        self.stop_online_sal()
 
     # -- parameters ----------------------------------------------------------------------
     @property
@@ -256,6 +326,42 @@ class DiscreteSamplingNetwork:
     def get_biases(self) -> np.ndarray:
         return self._biases.copy()
 
+    # -- online plasticity ---------------------------------------------------------------
+    def start_online_sal(self, *, eta: float, tau_ms: float, plastic: np.ndarray,
+                         a_causal: np.ndarray | float = 1.0,
+                         a_acausal: np.ndarray | float = 1.0,
+                         w_min: float = -np.inf, w_max: float = np.inf) -> None:
+        """Learn by SAL during the run, at each spike (see :func:`_sal_spike`): `eta` is the
+        weight change per unit of K, `plastic[post, pre]` says which weights learn, the
+        amplitudes are scalars or (n, n) matrices indexed like W. Calling it again changes
+        the parameters and keeps the pairing state (spikes before now still pair)."""
+        n = self._n
+        if not (eta > 0 and np.isfinite(eta)):
+            raise ValueError(f"eta must be positive and finite, got {eta!r}")
+        if not tau_ms > 0:
+            raise ValueError(f"tau_ms must be positive, got {tau_ms!r}")
+        if not w_min <= w_max:
+            raise ValueError(f"need w_min <= w_max, got {w_min!r} > {w_max!r}")
+        self._sal = np.array([eta, self._dt / tau_ms, w_min, w_max], dtype=np.float64)
+        self._sal_plastic = np.ascontiguousarray(np.broadcast_to(plastic, (n, n)), dtype=np.bool_)
+        self._sal_causal = np.ascontiguousarray(np.broadcast_to(a_causal, (n, n)), np.float64)
+        self._sal_acausal = np.ascontiguousarray(np.broadcast_to(a_acausal, (n, n)), np.float64)
+
+    def stop_online_sal(self) -> None:
+        """Stop learning; the pairing state (every unit's last two spikes) is kept."""
+        n = self._n
+        self._sal = np.zeros(4)
+        self._sal_plastic = np.zeros((n, n), dtype=np.bool_)
+        self._sal_causal = np.zeros((n, n))
+        self._sal_acausal = np.zeros((n, n))
+        if not hasattr(self, "_sal_last"):
+            self._sal_last = np.full(n, _NEVER, dtype=np.int64)
+            self._sal_before = np.full(n, _NEVER, dtype=np.int64)
+
+    @property
+    def online_sal(self) -> bool:
+        return bool(self._sal[0] > 0)
+
     # -- simulation ----------------------------------------------------------------------
     def _n_steps(self, duration_ms: float) -> int:
         n = round(duration_ms / self._dt)
@@ -276,6 +382,7 @@ class DiscreteSamplingNetwork:
         done = 0
         n_smp = 0
         log_t_ref = math.log(self._t_ref)
+        fired = np.empty(n, dtype=np.int64)
         while done < n_steps:
             m = min(block, n_steps - done)
             uniforms = self._rng.random((m, n))
@@ -286,7 +393,8 @@ class DiscreteSamplingNetwork:
                 np.int64(self._t_ref), np.int64(self._min_isi), np.int64(self._psp_max),
                 self._last, self._newest,
                 uniforms, spk_steps, spk_units, np.int64(origin), np.int64(max(every_steps, 0)),
-                smp_buf,
+                smp_buf, self._sal, self._sal_causal, self._sal_acausal, self._sal_plastic,
+                self._sal_last, self._sal_before, fired,
             )  # fmt: skip
             steps_out.append(spk_steps[:n_spk])
             units_out.append(spk_units[:n_spk])
