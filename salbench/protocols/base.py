@@ -10,7 +10,7 @@ from typing import Any, ClassVar, Protocol
 import numpy as np
 from pydantic import BaseModel, ConfigDict
 
-from salbench.spec.network import NetworkSpec, SamplingNetwork
+from salbench.spec.network import NetworkSpec, OnlinePlasticity, SamplingNetwork
 from salbench.timing import PhaseTimer
 
 
@@ -46,6 +46,20 @@ class RunResult:
 
 class OnlineUnsupported(RuntimeError):
     """plasticity = "online" on a network (or with a rule) that has no online SAL."""
+
+
+def check_online_rule(window: str, pairing: str) -> None:
+    """Online SAL is one rule: the exponential window with nearest-neighbour pairing."""
+    if window != "exponential" or pairing != "nearest":
+        raise OnlineUnsupported("online SAL is the exponential window with nearest pairing: "
+                                "set window = 'exponential', pairing = 'nearest'")
+
+
+def check_online(net: SamplingNetwork) -> None:
+    """Refuse a network built without online SAL (its backend has none)."""
+    if not isinstance(net, OnlinePlasticity):
+        raise OnlineUnsupported(f"{type(net).__name__} has no online SAL: use "
+                                "plasticity = 'epoch' on this backend")
 
 
 class Diverged(RuntimeError):

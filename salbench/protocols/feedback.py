@@ -31,16 +31,17 @@ from salbench.protocols.alignment import (
 )
 from salbench.protocols.base import (
     NetworkFactory,
-    OnlineUnsupported,
     Params,
     RunResult,
     ScenarioProtocol,
     check_finite,
+    check_online,
+    check_online_rule,
 )
 from salbench.protocols.learning import sal_step, write_weights
 from salbench.rules.noise import plasticity_amplitudes
 from salbench.rules.sal import SALRule
-from salbench.spec.network import NetworkSpec, OnlinePlasticity, OnlineSAL
+from salbench.spec.network import NetworkSpec, OnlineSAL
 from salbench.spec.units import LIFUnitParams
 
 #: the acceptance threshold of the scenario (design.md 1.3): "aligned" means below 20°
@@ -175,18 +176,20 @@ class FeedbackProtocol(ScenarioProtocol):
         if p.feedback == "oracle":
             weights = self._oracle(layers, weights)
         probes = [probe_errors(layers.sizes[k + 1], p.n_probes, p.probe_seed) for k in layers.pairs]
+        # one frozen amplitude per synapse for both lobes (design.md 1.1)
+        amp = plasticity_amplitudes(streams["plasticity"], (layers.n, layers.n), p.sigma_plast)
+        online = None
+        if p.plasticity == "online" and p.feedback == "sal":
+            online = self._online(fb_mask, amp)
         spec = NetworkSpec(weights=weights, biases=np.full(layers.n, p.bias),
                            mask=fwd_mask | fb_mask, tau_ref_ms=p.tau_ref_ms,
                            groups=layers.groups(), unit=p.unit,
-                           steps_per_tau_ref=p.steps_per_tau_ref)
+                           steps_per_tau_ref=p.steps_per_tau_ref, online_sal=online)
         net = backend.build(spec)
-        # one frozen amplitude per synapse for both lobes (design.md 1.1)
-        amp = plasticity_amplitudes(streams["plasticity"], (layers.n, layers.n), p.sigma_plast)
+        if online is not None:
+            check_online(net)
         rule = SALRule(eta=p.eta, tau=p.tau_ref_ms, window=p.window, pairing=p.pairing,
                        k=p.k, a_causal=amp, a_acausal=amp, mask=fb_mask)
-        online = None
-        if p.plasticity == "online" and p.feedback == "sal":
-            online = self._online(net, fb_mask, amp)
         result = RunResult()
         if online is not None:
             result.notes["learning_path"] = "online"
@@ -217,15 +220,10 @@ class FeedbackProtocol(ScenarioProtocol):
         self._finish(result, layers)
         return result
 
-    def _online(self, net: object, fb_mask: np.ndarray, amp: np.ndarray) -> OnlineSAL:
+    def _online(self, fb_mask: np.ndarray, amp: np.ndarray) -> OnlineSAL:
         """Online SAL on B, with the epoch mode's amplitudes and clip."""
         p = self.params
-        if not isinstance(net, OnlinePlasticity):
-            raise OnlineUnsupported(f"{type(net).__name__} has no online SAL: "
-                                    "use plasticity = 'epoch' on this backend")
-        if p.window != "exponential" or p.pairing != "nearest":
-            raise OnlineUnsupported("online SAL is the exponential window with nearest "
-                                    "pairing: set window = 'exponential', pairing = 'nearest'")
+        check_online_rule(p.window, p.pairing)
         return OnlineSAL(eta=p.eta * p.tau_ref_ms / p.epoch_ms, tau_ms=p.tau_ref_ms,
                          plastic=fb_mask, a_causal=amp, a_acausal=amp, w_min=-p.clip,
                          w_max=p.clip)

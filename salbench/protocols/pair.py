@@ -14,16 +14,17 @@ from pydantic import Field, PositiveFloat, PositiveInt
 
 from salbench.protocols.base import (
     NetworkFactory,
-    OnlineUnsupported,
     Params,
     RunResult,
     ScenarioProtocol,
     check_finite,
+    check_online,
+    check_online_rule,
 )
 from salbench.protocols.fitting import exponential_decay_time
 from salbench.protocols.learning import sal_step, write_weights
 from salbench.rules.sal import SALRule
-from salbench.spec.network import NetworkSpec, OnlinePlasticity, OnlineSAL
+from salbench.spec.network import NetworkSpec, OnlineSAL
 from salbench.spec.units import LIFUnitParams
 
 
@@ -77,14 +78,16 @@ class PairProtocol(ScenarioProtocol):
             plastic[0, 1] = True
         if p.plastic in ("both", "w21"):
             plastic[1, 0] = True
+        online = self._online(plastic) if p.plasticity == "online" else None
         spec = NetworkSpec(weights=weights, biases=np.asarray(p.biases, dtype=float),
                            mask=~np.eye(2, dtype=bool), tau_ref_ms=p.tau_ref_ms,
                            unit=p.unit,
-                           steps_per_tau_ref=p.steps_per_tau_ref)
+                           steps_per_tau_ref=p.steps_per_tau_ref, online_sal=online)
         net = backend.build(spec)
+        if online is not None:
+            check_online(net)
         rule = SALRule(eta=p.eta, tau=p.tau_ref_ms, window=p.window, pairing=p.pairing,
                        k=p.k, mask=plastic)
-        online = self._online(net, plastic) if p.plasticity == "online" else None
         result = RunResult()
         if online is not None:
             result.notes["learning_path"] = "online"
@@ -119,15 +122,10 @@ class PairProtocol(ScenarioProtocol):
         self._finish(result)
         return result
 
-    def _online(self, net: object, plastic: np.ndarray) -> OnlineSAL:
+    def _online(self, plastic: np.ndarray) -> OnlineSAL:
         """Online SAL at the epoch rule's per-pair rate; weights stay >= 0 as in epoch mode."""
         p = self.params
-        if not isinstance(net, OnlinePlasticity):
-            raise OnlineUnsupported(f"{type(net).__name__} has no online SAL: "
-                                    "use plasticity = 'epoch' on this backend")
-        if p.window != "exponential" or p.pairing != "nearest":
-            raise OnlineUnsupported("online SAL is the exponential window with nearest "
-                                    "pairing: set window = 'exponential', pairing = 'nearest'")
+        check_online_rule(p.window, p.pairing)
         return OnlineSAL(eta=p.eta * p.tau_ref_ms / p.epoch_ms, tau_ms=p.tau_ref_ms,
                          plastic=plastic, w_min=0.0)
 

@@ -17,6 +17,30 @@ from salbench.spec.units import LIFUnitParams
 
 
 @dataclass
+class OnlineSAL:
+    """SAL as the network's own plasticity, applied at the simulation's event times
+    (design.md 1.1): each nearest-neighbour pair changes W[post, pre] by
+    -eta·a_causal·K(Δt) (pre before post) or +eta·a_acausal·K(-Δt) (post before pre),
+    K(s) = exp(-s / tau_ms), each change clipped to [w_min, w_max]. Weights and eta are in
+    abstract units (a network on LIF units converts them with its translation).
+
+    The epoch rule (salbench.rules.sal.sal_update) gives every pair the weight
+    eta_epoch · tau / T; online SAL with eta = eta_epoch · tau / T makes the same change per
+    pair, only at once instead of at the end of the epoch: that is how protocols match the
+    two modes' learning rates.
+    """
+
+    eta: float
+    tau_ms: float
+    #: which weights learn, [post, pre]
+    plastic: np.ndarray
+    a_causal: np.ndarray | float = 1.0
+    a_acausal: np.ndarray | float = 1.0
+    w_min: float = -np.inf
+    w_max: float = np.inf
+
+
+@dataclass
 class NetworkSpec:
     """An abstract network of sampling units.
 
@@ -34,6 +58,9 @@ class NetworkSpec:
     unit: LIFUnitParams = field(default_factory=LIFUnitParams)
     #: resolution hint for discrete-time backends (the paper uses 25 or 50 steps per tau_ref)
     steps_per_tau_ref: int | None = None
+    #: SAL as the network's own plasticity from the start (None: static synapses); networks
+    #: that realise it satisfy `OnlinePlasticity`, whose learn_online re-parametrises it
+    online_sal: OnlineSAL | None = None
 
     def __post_init__(self) -> None:
         # plugins written against salbench 0.1 pass the unit as a plain dict
@@ -82,30 +109,6 @@ class QuantisingWeights(Protocol):
     `get_weights` returns the rounded values, which a protocol must continue from."""
 
     quantises_weights: bool
-
-
-@dataclass
-class OnlineSAL:
-    """SAL as the network's own plasticity, applied at the simulation's event times
-    (design.md 1.1): each nearest-neighbour pair changes W[post, pre] by
-    -eta·a_causal·K(Δt) (pre before post) or +eta·a_acausal·K(-Δt) (post before pre),
-    K(s) = exp(-s / tau_ms), each change clipped to [w_min, w_max]. Weights and eta are in
-    abstract units (a network on LIF units converts them with its translation).
-
-    The epoch rule (salbench.rules.sal.sal_update) gives every pair the weight
-    eta_epoch · tau / T; online SAL with eta = eta_epoch · tau / T makes the same change per
-    pair, only at once instead of at the end of the epoch: that is how protocols match the
-    two modes' learning rates.
-    """
-
-    eta: float
-    tau_ms: float
-    #: which weights learn, [post, pre]
-    plastic: np.ndarray
-    a_causal: np.ndarray | float = 1.0
-    a_acausal: np.ndarray | float = 1.0
-    w_min: float = -np.inf
-    w_max: float = np.inf
 
 
 @runtime_checkable

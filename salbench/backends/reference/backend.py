@@ -66,11 +66,14 @@ class ReferenceBackend(Backend):
         self._steps = steps
         self._networks += 1  # a protocol building a second network gets a fresh stream
         with self.timer.phase("build"):
-            return TimedDiscreteNetwork(
+            net = TimedDiscreteNetwork(
                 np.where(spec.mask, spec.weights, 0.0), spec.biases, timer=self.timer,
                 mask=spec.mask, t_ref_steps=steps, dt_ms=spec.tau_ref_ms / steps,
                 seed=self._seed + self._networks - 1, timing=self.timing,
             )
+            if spec.online_sal is not None:
+                net.learn_online(spec.online_sal)
+            return net
 
     def versions(self) -> dict[str, str]:
         return {"numba": package_version("numba")}
