@@ -137,14 +137,22 @@ def test_show_fits_an_80_column_terminal(cli, tmp_path):
     for scenario in ("pair", "feedback"):
         res = cli("run", scenario, "--backend", "reference", "--seeds", "2", "--store", store)
         assert res.code == 0, res.stderr
+    # a swept setting gets its own column, headed by its name, values never split
+    res = cli("run", "feedback", "--backend", "reference", "--seeds", "1", "--store", store,
+              "--set", "epochs=2", "--set", "sweep.plasticity=epoch,online")
+    assert res.code == 0, res.stderr
     res = cli("show", "--store", store, env={**os.environ, "COLUMNS": "80"})
+    swept = [line.split() for line in res.stdout.splitlines()
+             if line.split()[:2] in (["5", "reference"], ["6", "reference"])]
+    assert [row[3] for row in swept] == ["epoch", "online"], res.stdout
+    assert any(line.split()[3:4] == ["plasticity"] for line in res.stdout.splitlines())
     assert res.code == 0, res.stderr
     lines = res.stdout.splitlines()
     assert max(len(line) for line in lines) <= 80, res.stdout
     assert "…" not in res.stdout, res.stdout
     runs = json.loads(cli("show", "--json", "--store", store).stdout)
-    assert len(runs) == 4 and all(r["status"] == "ok" for r in runs)
-    for r in runs:  # the run's row holds its main metric, formatted as fmt does
+    assert len(runs) == 6 and all(r["status"] == "ok" for r in runs)
+    for r in runs[:4]:  # the run's row holds its main metric, formatted as fmt does
         row = next(line for line in lines if line.split()[:2] == [str(r["id"]), "reference"])
         assert r["main_metric"] in res.stdout
         assert fmt(r["final"][r["main_metric"]]) in row.split(), (row, r)

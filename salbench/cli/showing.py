@@ -46,11 +46,8 @@ def headline_metrics(runs: list[RunRecord]) -> list[tuple[str, str]]:
     return columns
 
 
-def _sweep(sweep: dict[str, Any]) -> str:
-    def value(v: Any) -> str:
-        return v if isinstance(v, str) else json.dumps(v, separators=(",", ":"))
-
-    return " ".join(f"{k}={value(v)}" for k, v in sweep.items())
+def _value(v: Any) -> str:
+    return v if isinstance(v, str) else json.dumps(v, separators=(",", ":"))
 
 
 def main(args: argparse.Namespace) -> int:
@@ -76,7 +73,8 @@ def main(args: argparse.Namespace) -> int:
         sections[(r.scenario, r.profile)].append(r)
     for (scenario, profile), section in sections.items():
         metrics = headline_metrics(section)
-        swept = any(r.sweep for r in section)
+        # one column per swept setting, headed by its name: values are short, names long
+        swept = list(dict.fromkeys(k for r in section for k in r.sweep))
         table = Table(title=f"{scenario} · {profile}", title_justify="left",
                       box=None, pad_edge=False, padding=(0, 1),
                       header_style="bold underline")
@@ -84,8 +82,8 @@ def main(args: argparse.Namespace) -> int:
         table.add_column("id", justify="right", no_wrap=True)
         table.add_column("backend", overflow="fold")
         table.add_column("seed", justify="right", no_wrap=True)
-        if swept:
-            table.add_column("sweep", overflow="fold")
+        for key in swept:
+            table.add_column(key, overflow="fold")
         table.add_column("status", overflow="fold")
         table.add_column("wall s", justify="right", no_wrap=True)
         for heading, _ in metrics:
@@ -93,7 +91,8 @@ def main(args: argparse.Namespace) -> int:
         failures = []
         for r in section:
             status = r.status if r.status == "ok" else f"[red]{r.status}[/]"
-            cells = [str(r.id), r.backend, str(r.seed), *([_sweep(r.sweep)] if swept else []),
+            cells = [str(r.id), r.backend, str(r.seed),
+                     *(_value(r.sweep[k]) if k in r.sweep else "" for k in swept),
                      status, fmt(r.wall_s), *(fmt(r.final.get(name)) for _, name in metrics)]
             table.add_row(*cells)
             if r.status != "ok" and r.error:
