@@ -48,6 +48,9 @@ class Backend(ABC):
     requires: ClassVar[tuple[str, ...]] = ()
     #: one word for reports: "pynn" simulators or the "abstract" reference model
     kind: ClassVar[str] = "pynn"
+    #: True if the networks it builds run SAL themselves (spec.network.OnlinePlasticity),
+    #: which scenarios with plasticity = "online" need
+    online_sal: ClassVar[bool] = False
 
     def __init__(
         self, settings: dict[str, Any] | None = None, timer: PhaseTimer | None = None

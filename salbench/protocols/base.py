@@ -99,6 +99,10 @@ class ScenarioProtocol(ABC):
         """Total simulated biological time, for real-time factors."""
         return math.nan
 
+    def needs_online_sal(self) -> bool:
+        """True if this run needs the backend's online SAL (plasticity = "online")."""
+        return getattr(self.params, "plasticity", "epoch") == "online"
+
     def planned_network(self) -> tuple[int, int] | None:
         """(units, largest fan-in) of the largest network this run will build, so backends
         with hard limits (hardware) can refuse a cell before anything runs; None if unknown."""

@@ -52,7 +52,14 @@ def preflight(source: ScenarioSource, params: dict[str, Any],
     """Refuse parameters whose network cannot fit a backend (hardware limits) before any
     run."""
     cls, _ = protocol_class(source.protocol, source.name)
-    planned = cls(cls.Params(**params), seed=0).planned_network()
+    protocol = cls(cls.Params(**params), seed=0)
+    if protocol.needs_online_sal():
+        for b in backends:
+            if not backend_class(b).online_sal:
+                raise ConfigError(f"scenario '{source.name}' with plasticity = 'online' on "
+                                  f"backend '{b.name}': it has no online SAL; use "
+                                  "--set plasticity=epoch or another backend")
+    planned = protocol.planned_network()
     if planned is None:
         return
     for b in backends:

@@ -48,6 +48,7 @@ class ReferenceBackend(Backend):
     name = "reference"
     description = "The paper's abstract discrete-time sampling neuron (exact, numba)"
     kind = "abstract"
+    online_sal = True
 
     @property
     def steps_per_tau_ref(self) -> int:
