@@ -16,6 +16,7 @@ from pyNN.standardmodels.synapses import StaticSynapse as _BaseStaticSynapse
 
 from . import simulator
 from .hardware import HardwareLimitError
+from .kernel.processor import AdcCounts, AdcRead
 from .standardmodels import StaticSynapse
 
 if TYPE_CHECKING:
@@ -56,6 +57,10 @@ class Projection(common.Projection):
                                       "supported; use 'excitatory' or 'inhibitory'.")
         self._sign = -1.0 if (self._receptor_code == 1 and not self._conductance) else 1.0
         self._chunks: list[tuple[np.ndarray, np.ndarray, np.ndarray]] = []
+        #: this projection's sensor readings through the ADC and how many clipped (host
+        #: reads and its plasticity processor's); ``last_adc_read``: the latest host read
+        self.adc = AdcCounts()
+        self.last_adc_read: AdcRead | None = None
         connector.connect(self)
         self._finalise()
         state.projections.append(self)
@@ -249,7 +254,9 @@ class Projection(common.Projection):
         """
         chip = simulator.state.chip
         out = []
-        for values in chip.read_sensors(self._syn, reset=reset):
+        read = chip.read_sensors(self._syn, reset=reset, counts=self.adc)
+        self.last_adc_read = chip.last_adc_read
+        for values in read:
             matrix = np.full((self.post.size, self.pre.size), np.nan)
             matrix[self._post_idx, self._pre_idx] = 0.0
             np.add.at(matrix, (self._post_idx, self._pre_idx), values)
