@@ -838,6 +838,13 @@ class Chip:
                 "c_amp": self._mismatch["c_amp"].copy(), "c_itau": self._sensor_itau("c"),
                 "a_amp": self._mismatch["a_amp"].copy(), "a_itau": self._sensor_itau("a")}
 
+    def sensor_tau(self, syn_ids: ArrayLike) -> np.ndarray:
+        """The nominal sensor time constant (ms) of synapses, without their mismatch."""
+        syn_ids = np.asarray(syn_ids, np.int64)
+        if isinstance(self.config.sensor_tau_ms, str):
+            return self._par["tau_refrac"][self._syn_post[syn_ids]].copy()
+        return np.full(syn_ids.size, float(self.config.sensor_tau_ms))
+
     def _sensor_itau(self, which: str) -> np.ndarray:
         """1/tau of the sensors (tau: the setting, or the post neuron's nominal tau_refrac,
         times the frozen per-synapse deviation)."""

@@ -197,6 +197,12 @@ class SynapseAccess:
     def weights(self) -> np.ndarray:
         return self._chip.weights(self._program.syn_ids)
 
+    @property
+    def weight_range(self) -> tuple[float, float]:
+        """The weights these synapses can hold (signed PyNN units: 0 .. max code steps)."""
+        top = self._chip.config.max_weight_code * self._program.lsb
+        return (0.0, top) if self._program.sign > 0 else (-top, 0.0)
+
     def write_weights(self, values: ArrayLike, lo: float | None = None,
                       hi: float | None = None) -> np.ndarray:
         """Round, bound and write; returns what the chip holds now."""
