@@ -36,7 +36,7 @@ from salbench.protocols.base import (
     ScenarioProtocol,
     check_finite,
 )
-from salbench.protocols.learning import sal_step, write_weights
+from salbench.protocols.learning import record_learning_path, sal_step, write_weights
 from salbench.rules.noise import plasticity_amplitudes
 from salbench.rules.sal import SALRule
 from salbench.spec.network import NetworkSpec
@@ -180,6 +180,7 @@ class FeedbackProtocol(ScenarioProtocol):
         rule = SALRule(eta=p.eta, tau=p.tau_ref_ms, window=p.window, pairing=p.pairing,
                        k=p.k, a_causal=amp, a_acausal=amp, mask=fb_mask)
         result = RunResult()
+        record_learning_path(result.notes, net, rule if p.feedback == "sal" else None)
         self._record(result, layers, 0.0, weights, w0, probes, rates=None)
         for epoch in range(1, p.epochs + 1):
             spikes = net.run(p.epoch_ms)

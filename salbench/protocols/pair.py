@@ -20,7 +20,7 @@ from salbench.protocols.base import (
     check_finite,
 )
 from salbench.protocols.fitting import exponential_decay_time
-from salbench.protocols.learning import sal_step, write_weights
+from salbench.protocols.learning import record_learning_path, sal_step, write_weights
 from salbench.rules.sal import SALRule
 from salbench.spec.network import NetworkSpec
 from salbench.spec.units import LIFUnitParams
@@ -80,6 +80,7 @@ class PairProtocol(ScenarioProtocol):
         rule = SALRule(eta=p.eta, tau=p.tau_ref_ms, window=p.window, pairing=p.pairing,
                        k=p.k, mask=plastic)
         result = RunResult()
+        record_learning_path(result.notes, net, rule)
         self._record(result, 0.0, weights, rate_hz=float("nan"))
         counts = np.zeros(2)
         settled = max(1, p.epochs // 2)  # the unit rates of the last half, near where SAL ends
