@@ -176,7 +176,15 @@ def test_sensor_reading_goes_through_the_adc():
     # mean of two reads
     codes = 2 * causal[off] * backend.settings["hardware"]["adc_codes_per_unit"]
     np.testing.assert_allclose(codes, np.rint(codes), atol=1e-9)
-    np.testing.assert_allclose(causal[off], exact[off], rtol=0.3)
+    # both row groups of a synapse sit in the post unit's column: they share its ADC channel,
+    # whose frozen offset and gain the average does not remove; read noise, rounding and the
+    # sensors' own 5 % amplitude mismatch are what is left
+    chip = backend.sim.simulator.state.chip
+    column = chip.adc_column_mismatch(chip.neuron_slots(np.asarray(net.cells.all_cells)))
+    codes_per_unit = backend.settings["hardware"]["adc_codes_per_unit"]
+    post = np.array([0, 1])     # causal[off] is [w01, w10]: post 0, then post 1
+    expected = exact[off] * (1 + column["c_gain"][post]) + column["c_off"][post] / codes_per_unit
+    np.testing.assert_allclose(causal[off], expected, rtol=0.15, atol=0.35)
     dW = sal_step(net, spikes, rule, 2000.0)
     assert np.all(np.isfinite(dW)) and np.all(np.diag(dW) == 0)
     backend.end()

@@ -468,7 +468,7 @@ def test_unsupported_name_refused(name: str) -> None:
 
 
 def test_refusal_stdp_points_to_sal() -> None:
-    with pytest.raises(NotImplementedError, match="correlation sensors.*SAL protocols"):
+    with pytest.raises(NotImplementedError, match="correlation sensors.*sal_synapse"):
         bss2.STDPMechanism(timing_dependence=None)
 
 
@@ -476,7 +476,7 @@ def test_refusal_foreign_synapse_type() -> None:
     _setup(bss2)
     a = bss2.Population(1, bss2.SpikeSourceArray())
     b = bss2.Population(1, bss2.IF_cond_exp())
-    with pytest.raises(NotImplementedError, match="SAL protocols"):
+    with pytest.raises(NotImplementedError, match="PlasticSynapse.*sal_synapse"):
         bss2.Projection(a, b, bss2.AllToAllConnector(), SimpleNamespace(weight=0.01))
     bss2.end()
 

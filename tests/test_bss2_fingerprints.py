@@ -226,19 +226,25 @@ CASES = {
 #: fingerprints taken on the emulator before the kernel split (commit ca891ec); the four
 #: cond-bss2* cases re-pinned on purpose when PyNN's spike trains came to include a crossing
 #: in a run's last step (stamped t_stop, as pyNN.nest reports it): with that report switched
-#: off they equal the pre-split values
+#: off they equal the pre-split values.  Re-pinned on purpose when the ADC's offset and gain
+#: mismatch moved from per synapse to per synapse column (issue 13): the seven cases whose
+#: sensors are read through a mismatched ADC (cond-bss2, cond-bss2-noise, cond-bss2-sensor-tau,
+#: cond-bss2-uncalibrated, curr-bss2, grow-bss2, pair-bss2); with adc_offset_spread_codes =
+#: adc_gain_spread = 0 the new and the old emulator give the same digests, so nothing else
+#: changed.  pair-bss2-uncalibrated reads the ADC too but kept its digest: its few weight
+#: changes stay under one weight step and the stochastic rounding's draws land on the same codes
 FINGERPRINTS = {
-    "cond-bss2": "3d2084c4243ce977af994972a9b5cf8f5a1521e4556d7c9777f8eefcae68eda2",
+    "cond-bss2": "e33d093dd89df08213c31b0b5ab819932a6aa7fcf6f703ce61ac049fb6a2e0fe",
     "cond-bss2-ideal": "15c05d0bf81cfb0f31440d3a4c9281f5404c3c3f87dbe5caf6b4a4e511eaea07",
-    "cond-bss2-noise": "ace9bcec430e2578cb76b32ca8e4c93d831285eaa0fa7aa5eb79cbfb9e0419f4",
-    "cond-bss2-sensor-tau": "0b8b1dc4709dc2bfd03405097a6830d024ae841b84bc03395be67b5330756068",
-    "cond-bss2-uncalibrated": "b1c4274d9b8472300f00aa919f281802b2b50af9e8687dbd5f7c5ccff1b8725f",
+    "cond-bss2-noise": "0c77a38ba52d2c50624035a74cbb08e93d863dd03de599d57889f160250dd1cc",
+    "cond-bss2-sensor-tau": "0902c0fea1f15a1bde7c1ff6bd8c5a731487d10168c84a801badef99056040e9",
+    "cond-bss2-uncalibrated": "27fa1f6e218b4cffd3fe8271f14710a8e764620ebc6e72631179d51030e7d1e5",
     "cond-ideal-noise": "757326dbead29b2d0c0f588a640b39b2d02831ffa8e15c724f18268bd9f34850",
-    "curr-bss2": "a47bce2f10837f31393a372fdb3ee01f20b50f77f359dcace919e6a591a11752",
+    "curr-bss2": "2cfeb71753065aa66edd9341314ae65b4ddbc35de7814cda3da6cda552bc8982",
     "curr-bss2-ideal": "c364b4fb343529dd58ca1ab5c342412e519a9888072115fc224afdc19434bce9",
-    "grow-bss2": "c2b339262f8f3dbdb8c27a3bd73f25865254d670480c871115646a29be805a9a",
+    "grow-bss2": "3231005052e41e40a3984533e26d5072dca3b21a5175a25325c7c1398e777570",
     "grow-bss2-ideal": "e1ab93150d4107923d2be2152510a1636b250bebee7527578cb85da445344b57",
-    "pair-bss2": "296a4415f92b28e42d6f2a27faad2e107a9ecf5a38b0c6b6ba88ffe101bda291",
+    "pair-bss2": "726b1da94d927d80a0fa32a8c4f9c83a343cea96955ba32fbd8230a062edd99b",
     "pair-bss2-ideal": "29d94087a522d887d15eedd77e520b1551ad775082599d9769536c251021f23b",
     "pair-bss2-uncalibrated": "ba8e39591d0a3947fe7b752080f326a324e47decb2af588042c62a14a5f5bc57",
 }

@@ -68,6 +68,8 @@ class Bss2SamplingNetwork(PyNNSamplingNetwork):
     def __init__(self, host: Any, spec: NetworkSpec, *args: Any, **kwargs: Any) -> None:
         super().__init__(host, spec, *args, **kwargs)
         self._first_node = int(np.asarray(self.cells.all_cells, dtype=np.int64)[0])
+        #: per read_correlations() call: (readings, clipped) over both row groups
+        self.adc_log: list[tuple[int, int]] = []
 
     # -- sensors -------------------------------------------------------------------------
     def read_correlations(self) -> tuple[np.ndarray, np.ndarray]:
@@ -82,7 +84,21 @@ class Bss2SamplingNetwork(PyNNSamplingNetwork):
         with self.timer.phase("readout"):
             exc = self.recurrent["excitatory"].read_correlations()
             inh = self.recurrent["inhibitory"].read_correlations()
+        reads = [self.recurrent[k].last_adc_read for k in ("excitatory", "inhibitory")]
+        self.adc_log.append((sum(r.readings for r in reads if r is not None),
+                             sum(r.clipped for r in reads if r is not None)))
         return 0.5 * (exc[0] + inh[0]), 0.5 * (exc[1] + inh[1])
+
+    def adc_counts(self) -> dict[str, float]:
+        """Sensor readings of the recurrent synapses through the ADC, and how many clipped
+        (totals over this network's reads)."""
+        total = {"adc_readings": 0, "adc_clipped": 0}
+        for prj in self.recurrent.values():
+            total["adc_readings"] += prj.adc.readings
+            total["adc_clipped"] += prj.adc.clipped
+        readings = total["adc_readings"]
+        return {**total, "adc_clipped_fraction": total["adc_clipped"] / readings
+                if readings else 0.0}
 
     # -- weights -------------------------------------------------------------------------
     def set_weights(self, weights: np.ndarray) -> None:
@@ -183,7 +199,9 @@ class Bss2Backend(PyNNBackend):
                  timer: PhaseTimer | None = None) -> None:
         super().__init__(settings, timer)
         self._banked = {"hardware_time_s": 0.0, "wall_time_s": 0.0, "n_runs": 0,
-                        "n_updates": 0}
+                        "n_updates": 0, "adc_readings": 0, "adc_clipped": 0,
+                        "adc_clipped_high": 0, "adc_clipped_low": 0,
+                        "processor_executions": 0}
         self._live = False  # the emulator's state holds a network not yet banked
 
     @property
@@ -275,6 +293,15 @@ class Bss2Backend(PyNNBackend):
             "emulator_wall_time_s": round(counters["wall_time_s"], 6),
             "hardware_runs": counters["n_runs"],
             "hardware_updates": counters["n_updates"],
+            # correlation-sensor readings through the 8-bit ADC, and those that saturated
+            # (a clipped reading loses what the sensor held beyond full scale)
+            "adc_readings": counters["adc_readings"],
+            "adc_clipped": counters["adc_clipped"],
+            "adc_clipped_high": counters["adc_clipped_high"],
+            "adc_clipped_low": counters["adc_clipped_low"],
+            "adc_clipped_fraction": (round(counters["adc_clipped"] / counters["adc_readings"], 6)
+                                     if counters["adc_readings"] else 0.0),
+            "processor_executions": counters["processor_executions"],
             "hardware": config.as_dict() if config else None,
             "unit_defaults": dict(self.settings.get("unit", {})),
             "unit": self.resolved_unit(),

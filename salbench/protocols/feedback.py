@@ -38,7 +38,7 @@ from salbench.protocols.base import (
     check_online,
     check_online_rule,
 )
-from salbench.protocols.learning import sal_step, write_weights
+from salbench.protocols.learning import record_learning_path, sal_step, write_weights
 from salbench.rules.noise import plasticity_amplitudes
 from salbench.rules.sal import SALRule
 from salbench.spec.network import NetworkSpec, OnlineSAL
@@ -193,6 +193,8 @@ class FeedbackProtocol(ScenarioProtocol):
         result = RunResult()
         if online is not None:
             result.notes["learning_path"] = "online"
+        else:
+            record_learning_path(result.notes, net, rule if p.feedback == "sal" else None)
         self._record(result, layers, 0.0, weights, w0, probes, rates=None)
         for epoch in range(1, p.epochs + 1):
             if online is not None:

@@ -22,7 +22,7 @@ from salbench.protocols.base import (
     check_online_rule,
 )
 from salbench.protocols.fitting import exponential_decay_time
-from salbench.protocols.learning import sal_step, write_weights
+from salbench.protocols.learning import record_learning_path, sal_step, write_weights
 from salbench.rules.sal import SALRule
 from salbench.spec.network import NetworkSpec, OnlineSAL
 from salbench.spec.units import LIFUnitParams
@@ -91,6 +91,8 @@ class PairProtocol(ScenarioProtocol):
         result = RunResult()
         if online is not None:
             result.notes["learning_path"] = "online"
+        else:
+            record_learning_path(result.notes, net, rule)
         self._record(result, 0.0, weights, rate_hz=float("nan"))
         counts = np.zeros(2)
         settled = max(1, p.epochs // 2)  # the unit rates of the last half, near where SAL ends

@@ -34,7 +34,7 @@ from salbench.protocols.base import (
     ScenarioProtocol,
     check_finite,
 )
-from salbench.protocols.learning import sal_step, write_weights
+from salbench.protocols.learning import record_learning_path, sal_step, write_weights
 from salbench.rules.hebbian import coactivation, mean_activity
 from salbench.rules.noise import plasticity_amplitudes
 from salbench.rules.sal import SALRule
@@ -149,6 +149,7 @@ class SamplingProtocol(ScenarioProtocol):
         coact_state = None
         result = RunResult()
         result.notes.update(target_weights=w_star.tolist(), target_biases=b_star.tolist())
+        record_learning_path(result.notes, net, sal if p.eta_sal > 0 else None)
         asym_start = asymmetry(weights)
         t_ms = 0.0
         for it in range(p.iterations):

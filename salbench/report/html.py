@@ -30,6 +30,7 @@ from salbench.report.model import (
     backend_colours,
     build_sections,
     is_size_param,
+    learning_path_of,
 )
 from salbench.report.regression import Comparison, compare
 from salbench.report.repro import command
@@ -342,6 +343,7 @@ def render(store: Store, title: str = "salbench report", *,
         colours=colours, overview=overview(sections, backends), statuses=statuses,
         environments=environments(runs), regression=regression, baseline_path=baseline_path,
         bench=bench, benchmarks_path=str(benchmarks or ""), command=command,
+        learning_path=learning_path_of,
         generated=dt.datetime.now().isoformat(timespec="seconds"), version=salbench.__version__,
         store_path=str(store.path), phases=PHASES, better=mx.better,
         fixed_point=fixed_point, fixed_point_bin=fp.BIN_HZ,

@@ -33,6 +33,12 @@ def point_key(sweep: dict[str, Any]) -> str:
     return ", ".join(f"{k}={sweep[k]}" for k in sorted(sweep))
 
 
+def learning_path_of(run: RunRecord) -> str:
+    """The run's SAL path (protocols.learning.LEARNING_PATHS), "–" if it recorded none."""
+    notes = run.notes if isinstance(run.notes, dict) else {}
+    return str(notes.get("learning_path") or "–")
+
+
 def is_size_param(name: str) -> bool:
     return bool(_SIZE.search(name))
 
@@ -76,6 +82,12 @@ class Group:
 
     def runtime(self) -> Summary:
         return self.summary("runtime")
+
+    def learning_paths(self) -> str:
+        """How the group's runs computed SAL (notes['learning_path']), e.g. "host-rule";
+        several joined with " + " if runs differ, "–" for runs that did not record it."""
+        paths = sorted({learning_path_of(r) for r in self.runs})
+        return " + ".join(paths)
 
     def counts(self) -> dict[str, int]:
         out = {"runs": len(self.runs), "ok": 0, "failed": 0, "timeout": 0, "diverged": 0}

@@ -70,6 +70,8 @@ def execute(cell: dict[str, Any]) -> RunOutcome:
         if backend is not None:
             outcome.provenance = provenance(backend.versions())
             outcome.provenance["backend"] = backend.extra_provenance()
+            # how SAL was computed (protocols.learning.LEARNING_PATHS), beside the backend's
+            outcome.provenance["learning_path"] = outcome.notes.get("learning_path")
             backend.end()
         else:
             outcome.provenance = provenance({})

@@ -13,6 +13,12 @@ Use it like any PyNN backend::
 ready :class:`HardwareConfig`), ``rng_seed`` (temporal noise, Poisson sources, ADC read noise)
 and ``chip_seed`` (the frozen fixed-pattern noise of the emulated chip).
 
+On-chip plasticity during the run (the plasticity processor, kernel in Python/numpy):
+``Timer(start=..., period=..., num_periods=...)``, a ``PlasticityRule`` subclass and
+``PlasticSynapse(plasticity_rule=..., weight=...)``; SAL is
+``salbench.plasticity.sal_synapse(sim, ...)``.  Sensor readings that clip in the 8-bit ADC
+are counted: ``Projection.adc``, ``state.adc_clipped``.
+
 Hardware time is exposed as ``sim.state.hardware_time_s`` (emulator wall time:
 ``sim.state.wall_time_s``).  Plasticity: ``Projection.read_correlations()``,
 ``Projection.get_integer_weights()``, ``Projection.set_integer_weights()``.  Per-cell temporal
@@ -63,6 +69,7 @@ from .noise import (  # noqa: F401
     set_membrane_noise,
     white_current_noise_mV_per_sqrt_ms,
 )
+from .plastic import PlasticityRule, PlasticSynapse, Timer  # noqa: F401
 from .populations import Assembly, Population, PopulationView  # noqa: F401
 from .projections import Projection
 from .simulator import state
@@ -90,10 +97,11 @@ class SmallWorldConnector(_PyNNSmallWorldConnector):
 PROFILE_ENV = "SALBENCH_BSS2_PROFILE"   # profile used by setup() when none is given
 
 _NO_STDP = ("the chip has no STDP synapse: its plasticity is the per-synapse correlation "
-            "sensors, which salbench's SAL protocols read (Projection.read_correlations()) to "
-            "write weights (Projection.set_integer_weights(), set_weight_matrix()); a SAL "
-            "synapse type for PyNN scripts is planned.  Use StaticSynapse")
-_ONLY_STATIC = "only StaticSynapse exists on the chip"
+            "sensors, read by the on-chip plasticity processor during the run "
+            "(PlasticSynapse(plasticity_rule=<a PlasticityRule with a Timer>); SAL: "
+            "salbench.plasticity.sal_synapse(sim, ...)) or by the host between runs "
+            "(Projection.read_correlations(), set_integer_weights(), set_weight_matrix())")
+_ONLY_STATIC = "only StaticSynapse and PlasticSynapse exist on the chip"
 _ONLY_LIF = "use IF_cond_exp or IF_curr_exp"
 _NO_CURRENTS = "use i_offset (a constant current) or on-chip SpikeSourcePoisson background"
 _NO_PSR = ("the chip's neurons have fixed exponential synapses; use IF_cond_exp or "

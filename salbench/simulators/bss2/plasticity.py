@@ -11,6 +11,9 @@ Sensor model (per synapse, updated by the engine at every spike stamp):
 
 Read-out: ``code = clip(round(offset_nom + offset_dev + gain_nom * (1 + gain_dev) * value
 + read_noise), 0, 2**adc_bits - 1)``, converted back as ``(code - offset_nom) / gain_nom``.
+offset_dev and gain_dev are frozen per synapse *column* (the ADC channel of one post neuron
+circuit, shared along the column), not per synapse.  A reading whose rounded code falls
+outside 0 .. 2**adc_bits - 1 *clips*: the chip counts these (Chip.adc, AdcCounts).
 :func:`exact_correlations` computes the same sums exactly from spike trains.
 """
 
@@ -23,22 +26,33 @@ from numpy.typing import ArrayLike
 
 from .hardware import HardwareConfig
 
-__all__ = ["adc_read", "exact_correlations", "nearest_neighbour_sums"]
+__all__ = ["adc_digitise", "adc_read", "exact_correlations", "nearest_neighbour_sums"]
 
 
 def adc_read(values: ArrayLike, offset_dev: np.ndarray, gain_dev: np.ndarray,
              config: HardwareConfig,
              rng: np.random.Generator) -> np.ndarray:
     """Digitise analog sensor values and convert the codes back with the nominal gain."""
+    return adc_digitise(values, offset_dev, gain_dev, config, rng)[0]
+
+
+def adc_digitise(values: ArrayLike, offset_dev: np.ndarray, gain_dev: np.ndarray,
+                 config: HardwareConfig, rng: np.random.Generator
+                 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """As :func:`adc_read`, and which readings clipped: (values, above full scale, below
+    code 0).  A clipped reading is the range end, whatever the sensor held."""
     values = np.asarray(values, dtype=float)
     if not config.adc_enabled:
-        return values.copy()
+        none = np.zeros(values.shape, np.bool_)
+        return values.copy(), none, none.copy()
     analog = (config.adc_offset_codes + offset_dev
               + config.adc_codes_per_unit * (1.0 + gain_dev) * values)
     if config.adc_read_noise_codes > 0:
         analog = analog + config.adc_read_noise_codes * rng.standard_normal(values.shape)
-    codes = np.clip(np.rint(analog), 0, config.max_adc_code)
-    return (codes - config.adc_offset_codes) / config.adc_codes_per_unit
+    raw = np.rint(analog)
+    codes = np.clip(raw, 0, config.max_adc_code)
+    return ((codes - config.adc_offset_codes) / config.adc_codes_per_unit,
+            raw > config.max_adc_code, raw < 0)
 
 
 def nearest_neighbour_sums(pre: np.ndarray, post: np.ndarray, tau: float) -> tuple[float, float]:

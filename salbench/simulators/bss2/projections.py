@@ -16,6 +16,8 @@ from pyNN.standardmodels.synapses import StaticSynapse as _BaseStaticSynapse
 
 from . import simulator
 from .hardware import HardwareLimitError
+from .kernel.processor import AdcCounts, AdcRead, PlasticityProgram, SynapseAccess
+from .plastic import PlasticSynapse
 from .standardmodels import StaticSynapse
 
 if TYPE_CHECKING:
@@ -33,14 +35,15 @@ class Projection(common.Projection):
                  source: str | None = None, receptor_type: str | None = None,
                  space: Space | None = None, label: str | None = None) -> None:
         space = Space() if space is None else space
-        if synapse_type is not None and not isinstance(synapse_type, _BaseStaticSynapse):
+        if synapse_type is not None and not isinstance(synapse_type, (_BaseStaticSynapse,
+                                                                      PlasticSynapse)):
             raise NotImplementedError(
-                f"bss2: {type(synapse_type).__name__} is not supported; only StaticSynapse "
-                "exists on the chip. Plasticity runs the chip's way: its per-synapse "
-                "correlation sensors, which salbench's SAL protocols read with "
-                "Projection.read_correlations() to write weights with "
-                "Projection.set_integer_weights(); a SAL synapse type for PyNN scripts is "
-                "planned.")
+                f"bss2: {type(synapse_type).__name__} is not supported; the chip has "
+                "StaticSynapse and PlasticSynapse(plasticity_rule=...), whose rule the "
+                "chip's plasticity processor runs during the run (sim.PlasticityRule, "
+                "sim.Timer; SAL: salbench.plasticity.sal_synapse(sim, ...)). Hosts may also "
+                "read the sensors (Projection.read_correlations()) and write weights "
+                "(Projection.set_integer_weights()) between runs.")
         if source is not None:
             raise NotImplementedError("bss2: the 'source' argument of Projection is not "
                                       "supported (point neurons only).")
@@ -55,7 +58,17 @@ class Projection(common.Projection):
             raise NotImplementedError(f"bss2: receptor_type {self.receptor_type!r} is not "
                                       "supported; use 'excitatory' or 'inhibitory'.")
         self._sign = -1.0 if (self._receptor_code == 1 and not self._conductance) else 1.0
-        self._chunks: list[tuple[np.ndarray, np.ndarray, np.ndarray]] = []
+        self._chunks: list[tuple[np.ndarray, np.ndarray, np.ndarray,
+                                 dict[str, np.ndarray]]] = []
+        self.plasticity_rule = (synapse_type.plasticity_rule
+                                if isinstance(synapse_type, PlasticSynapse) else None)
+        #: the chip's processor program running the rule on this projection's synapses
+        self.program: PlasticityProgram | None = None
+        self._rule_params: dict[str, np.ndarray] = {}
+        #: this projection's sensor readings through the ADC and how many clipped (host
+        #: reads and its plasticity processor's); ``last_adc_read``: the latest host read
+        self.adc = AdcCounts()
+        self.last_adc_read: AdcRead | None = None
         connector.connect(self)
         self._finalise()
         state.projections.append(self)
@@ -76,12 +89,15 @@ class Projection(common.Projection):
                                             dtype=float), (n,))
         delay = connection_parameters.get("delay", simulator.state.min_delay)
         simulator.check_delay(delay, simulator.state.min_delay, self._label_text)
-        extra = set(connection_parameters) - {"weight", "delay"}
+        rule_names = self._rule_parameter_names()
+        extra = set(connection_parameters) - {"weight", "delay", *rule_names}
         if extra:
             raise NotImplementedError(f"bss2: synapse parameters {sorted(extra)} are not "
                                       "supported (StaticSynapse has weight and delay).")
+        rule_values = {name: np.array(np.broadcast_to(np.asarray(
+            connection_parameters[name], dtype=float), (n,))) for name in rule_names}
         self._chunks.append((pre, np.full(n, int(postsynaptic_index), np.int64),
-                             weight.copy()))
+                             weight.copy(), rule_values))
 
     def _finalise(self) -> None:
         """Place the connections gathered by the connector on the chip."""
@@ -93,6 +109,9 @@ class Projection(common.Projection):
             self._pre_idx = np.zeros(0, np.int64)
             self._post_idx = np.zeros(0, np.int64)
             weights = np.zeros(0)
+        self._rule_params = {name: (np.concatenate([c[3][name] for c in self._chunks])
+                                    if self._chunks else np.zeros(0))
+                             for name in self._rule_parameter_names()}
         del self._chunks
         chip = simulator.state.chip
         pre_nodes = np.asarray(self.pre.all_cells, dtype=np.int64)[self._pre_idx]
@@ -100,6 +119,49 @@ class Projection(common.Projection):
         held = self._chip_weights(weights)
         self._syn = chip.connect(pre_nodes, chip.neuron_slots(post_nodes), held,
                                  self.receptor_type, label=self.label or "projection")
+        rule = self.plasticity_rule
+        if rule is not None:
+            rule.check_projection(self)
+            self.program = PlasticityProgram(
+                kernel=self._run_rule, timer=rule.timer, syn_ids=self._syn,
+                lsb=self._config.weight_lsb(self._conductance), sign=self._sign,
+                params=self._rule_params, label=self._label_text, adc=self.adc)
+            chip.add_program(self.program)
+            rule._attach(self)
+
+    def _rule_parameter_names(self) -> list[str]:
+        synapse_type = self.synapse_type
+        return synapse_type.rule_parameter_names if isinstance(synapse_type,
+                                                               PlasticSynapse) else []
+
+    def _run_rule(self, access: SynapseAccess) -> None:
+        assert self.plasticity_rule is not None
+        self.plasticity_rule._execute(self, access)
+
+    # ------------------------------------------------------------- the chip's view of it --
+    @property
+    def label_text(self) -> str:
+        """The projection's label, or the name the chip gives it in messages."""
+        return self._label_text
+
+    @property
+    def conductance_based(self) -> bool:
+        return self._conductance
+
+    @property
+    def weight_sign(self) -> float:
+        """+1, or -1 for an inhibitory projection onto current-based cells (PyNN's sign)."""
+        return self._sign
+
+    @property
+    def weight_range(self) -> tuple[float, float]:
+        """The PyNN weights the chip can hold on this projection (signed, uS or nA)."""
+        top = self._config.max_weight_code * self._config.weight_lsb(self._conductance)
+        return (0.0, top) if self._sign > 0 else (-top, 0.0)
+
+    def sensor_tau_ms(self) -> np.ndarray:
+        """The nominal time constant of each synapse's correlation sensors (ms)."""
+        return simulator.state.chip.sensor_tau(self._syn)
 
     # ------------------------------------------------------------------------------ weights --
     def _chip_weights(self, weights: ArrayLike) -> np.ndarray:
@@ -166,6 +228,8 @@ class Projection(common.Projection):
             return self._weight_values()
         if name == "delay":
             return np.full(len(self), simulator.state.min_delay)
+        if name in self._rule_params:
+            return self._rule_params[name].copy()
         raise NotImplementedError(f"bss2: synapse attribute {name!r} does not exist on the chip")
 
     def _set_attributes(self, parameter_space: ParameterSpace) -> None:
@@ -174,7 +238,7 @@ class Projection(common.Projection):
                 simulator.check_delay(value.evaluate(simplify=True), simulator.state.min_delay,
                                       self._label_text)
                 continue
-            if name != "weight":
+            if name != "weight" and name not in self._rule_params:
                 raise NotImplementedError(f"bss2: cannot set synapse attribute {name!r}")
             evaluated = value.evaluate(simplify=True)
             arr = np.asarray(evaluated, dtype=float)
@@ -182,7 +246,10 @@ class Projection(common.Projection):
                 new = np.full(len(self), float(arr))
             else:
                 new = arr[self._pre_idx, self._post_idx]
-            self._set_weight_values(new)
+            if name == "weight":
+                self._set_weight_values(new)
+            else:        # the program holds this array: change it in place
+                self._rule_params[name][:] = new
         simulator.state.chip.count_update()
 
     def _set_initial_value_array(self, variable: str, initial_value: LazyArray) -> None:
@@ -249,7 +316,9 @@ class Projection(common.Projection):
         """
         chip = simulator.state.chip
         out = []
-        for values in chip.read_sensors(self._syn, reset=reset):
+        read = chip.read_sensors(self._syn, reset=reset, counts=self.adc)
+        self.last_adc_read = chip.last_adc_read
+        for values in read:
             matrix = np.full((self.post.size, self.pre.size), np.nan)
             matrix[self._post_idx, self._pre_idx] = 0.0
             np.add.at(matrix, (self._post_idx, self._pre_idx), values)

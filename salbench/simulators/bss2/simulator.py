@@ -116,6 +116,27 @@ class State(common.control.BaseState):
     def n_updates(self) -> int:
         return self.chip.n_updates
 
+    # sensor readings through the ADC (host and processor reads) and how many clipped
+    @property
+    def adc_readings(self) -> int:
+        return self.chip.adc.readings
+
+    @property
+    def adc_clipped(self) -> int:
+        return self.chip.adc.clipped
+
+    @property
+    def adc_clipped_high(self) -> int:
+        return self.chip.adc.clipped_high
+
+    @property
+    def adc_clipped_low(self) -> int:
+        return self.chip.adc.clipped_low
+
+    @property
+    def processor_executions(self) -> int:
+        return self.chip.n_executions
+
     # ------------------------------------------------------------------------------------ run --
     def run(self, simtime: float) -> None:
         self.run_until(self.t + simtime)

@@ -13,6 +13,7 @@ the recorded data and the random streams.  Its calls::
     chip.record_spikes(nodes); chip.record_analog(slots, "v", every_steps)
     new = chip.run(n_steps)
     causal, acausal = chip.read_sensors(syn)
+    chip.add_program(PlasticityProgram(kernel, Timer(start, period, n), syn, lsb, sign))
     chip.reset()
 
 Numbering (see records.py): *nodes* are all cells in creation order, *slots* the neuron
@@ -28,6 +29,7 @@ positions), or only the weights when just they changed.
 
 from __future__ import annotations
 
+import math
 import time
 from collections import defaultdict
 from collections.abc import Mapping, Sequence
@@ -37,8 +39,9 @@ import numpy as np
 from numpy.typing import ArrayLike, DTypeLike
 
 from ..hardware import HardwareConfig
-from ..plasticity import adc_read
+from ..plasticity import adc_digitise
 from . import engine
+from .processor import AdcCounts, AdcRead, PlasticityProgram, SynapseAccess, execution_steps
 from .records import (
     Neurons,
     NeuronState,
@@ -62,7 +65,11 @@ NEURON, POISSON, ARRAY = 0, 1, 2     # node kinds
 RECEPTORS = ("excitatory", "inhibitory")
 _FPN_NAMES = ("v_rest", "v_thresh", "v_reset", "e_rev_E", "e_rev_I", "tau_m", "tau_syn_E",
               "tau_syn_I", "tau_refrac", "cm")
-_MISMATCH = ("c_amp", "a_amp", "c_tau", "a_tau", "c_off", "a_off", "c_gain", "a_gain")
+#: frozen per-synapse sensor mismatch, drawn per connect() group in this order
+_MISMATCH = ("c_amp", "a_amp", "c_tau", "a_tau")
+#: frozen per-column ADC mismatch: on the chip every synapse column (one postsynaptic neuron
+#: circuit) has its own causal and acausal ADC channel, shared by all synapses along it
+_ADC_MISMATCH = ("c_off", "a_off", "c_gain", "a_gain")
 
 
 def truncated_normal(rng: np.random.Generator, size: int | tuple[int, ...], clip: float
@@ -90,6 +97,7 @@ class _Packed(NamedTuple):
     arrays: SpikeArrays
     synapses: Synapses
     order: np.ndarray        # synapse ids in the outgoing CSR's order
+    position: np.ndarray     # the inverse: each synapse id's position in the CSR
     c_amp: np.ndarray
     c_itau: np.ndarray
     a_amp: np.ndarray
@@ -120,6 +128,12 @@ class Chip:
         clip = config.fpn_clip_sigma
         self._fpn = {name: truncated_normal(chip, config.max_neurons, clip)
                      for name in _FPN_NAMES}
+        # the ADC channels' offset (codes) and gain deviation, one per synapse column (slot)
+        columns = np.random.default_rng([config.chip_seed, 3])
+        spread = {"off": config.adc_offset_spread_codes, "gain": config.adc_gain_spread}
+        self._adc_column = {name: spread[name[2:]] * truncated_normal(columns,
+                                                                      config.max_neurons, clip)
+                            for name in _ADC_MISMATCH}
         self.read_rng = np.random.default_rng([self.rng_seed, 7])    # ADC read noise
         self.round_rng = np.random.default_rng([self.rng_seed, 11])  # stochastic rounding
         seed = (self.rng_seed * 0x9E3779B1 + 0x7F4A7C15) % (1 << 64)
@@ -159,6 +173,11 @@ class Chip:
         self._mismatch = {name: np.zeros(0) for name in _MISMATCH}
         self.causal = np.zeros(0)
         self.acausal = np.zeros(0)
+        # ADC accounting (every read, host or processor) and the plasticity processor
+        self.adc = AdcCounts()
+        self.last_adc_read: AdcRead | None = None
+        self.programs: list[PlasticityProgram] = []
+        self.n_executions = 0
         # recording
         self.node_rec = np.zeros(0, np.bool_)
         self.analog_columns: list[tuple[int, int]] = []    # (slot, variable code)
@@ -287,8 +306,9 @@ class Chip:
                 label: str = "projection") -> np.ndarray:
         """Synapses pre_nodes[k] -> post_slots[k] onto the ``receptor`` input, with the
         weights the chip holds (scalar or one per synapse).  One call is one group: its
-        frozen per-synapse mismatch (gain, sensor amplitude and time constant, ADC offset and
-        gain) is drawn from the chip seed and the group's number.  Refuses (HardwareLimitError,
+        frozen per-synapse mismatch (gain, sensor amplitude and time constant) is drawn from
+        the chip seed and the group's number; the ADC's offset and gain belong to the synapse
+        column (the post slot), drawn once per chip.  Refuses (HardwareLimitError,
         naming ``label``) if a neuron would need more synapse rows than the fan-in limit.
         Returns the synapse ids."""
         if receptor not in RECEPTORS:
@@ -308,13 +328,11 @@ class Chip:
         rng = np.random.default_rng([cfg.chip_seed, 2, self._n_groups])
         clip = cfg.fpn_clip_sigma
         gain = 1.0 + cfg.synapse_gain_spread * truncated_normal(rng, n, clip)
-        spread = {"amp": cfg.sensor_amp_spread, "tau": cfg.sensor_tau_spread,
-                  "off": cfg.adc_offset_spread_codes, "gain": cfg.adc_gain_spread}
+        spread = {"amp": cfg.sensor_amp_spread, "tau": cfg.sensor_tau_spread}
         mismatch = {}
         for name in _MISMATCH:
             kind = name[2:]
-            draw = spread[kind] * truncated_normal(rng, n, clip)
-            mismatch[name] = 1.0 + draw if kind in ("amp", "tau") else draw
+            mismatch[name] = 1.0 + spread[kind] * truncated_normal(rng, n, clip)
         rec = np.full(n, code, np.int8)
         self._check_fan_in(pre, post, rec, label)
         offset = self.n_synapses
@@ -415,8 +433,17 @@ class Chip:
     # ------------------------------------------------------------------------ weights --
     def set_weights(self, syn_ids: ArrayLike, weights: ArrayLike) -> None:
         """Write the weights the chip holds (signed; the frozen gain is applied on top)."""
-        self._syn_w[np.asarray(syn_ids, np.int64)] = weights
-        self._weights_dirty = True
+        syn_ids = np.asarray(syn_ids, np.int64)
+        self._syn_w[syn_ids] = weights
+        packed = self._packed
+        if packed is not None and not self._structure_dirty and not self._weights_dirty:
+            # the packed network is current: patch the written synapses in place (the same
+            # products as a full repack) instead of repacking every synapse, which the
+            # plasticity processor would otherwise do at every execution
+            pos = packed.position[syn_ids]
+            packed.synapses.out_w[pos] = self._syn_w[syn_ids] * self._syn_gain[syn_ids]
+        else:
+            self._weights_dirty = True
 
     def weights(self, syn_ids: ArrayLike) -> np.ndarray:
         """The weights the chip holds (without the frozen gain)."""
@@ -431,20 +458,98 @@ class Chip:
         up = self.round_rng.random(steps.shape) < steps - low
         return np.sign(values) * (low + up) * lsb
 
+    def processor_weights(self, values: ArrayLike, lsb: float, sign: float,
+                          lo: float | None = None, hi: float | None = None) -> np.ndarray:
+        """What the plasticity processor writes for wanted weights ``values`` (signed PyNN
+        units) of synapses with grid step ``lsb`` and sign ``sign``: kept in the weight range
+        (0 .. max code, and [lo, hi] where given, on the grid), rounded to the grid as the
+        profile says (``quantise_weights``, ``processor_rounding``; off: written exactly)."""
+        cfg = self.config
+        magnitude = sign * np.asarray(values, dtype=float)
+        top = cfg.max_weight_code * lsb
+        low, high = 0.0, top
+        bounds = [sign * b for b in (lo, hi) if b is not None]
+        if lo is not None and hi is not None:
+            low, high = max(low, min(bounds)), min(high, max(bounds))
+        elif bounds:       # one bound given: it limits the side it lies on
+            low, high = (max(low, bounds[0]), high) if bounds[0] <= 0.5 * top else \
+                (low, min(high, bounds[0]))
+        if not cfg.quantise_weights:
+            return sign * np.clip(magnitude, low, high)
+        steps = np.clip(magnitude, 0.0, top) / lsb
+        if cfg.processor_rounding == "stochastic":
+            floor = np.floor(steps)
+            codes = floor + (self.round_rng.random(steps.shape) < steps - floor)
+        else:
+            codes = np.rint(steps)
+        # the range on the grid: the codes inside [low, high] (tolerant of float error)
+        codes = np.clip(codes, math.ceil(low / lsb - 1e-9), math.floor(high / lsb + 1e-9))
+        return sign * codes * lsb
+
     # ------------------------------------------------------------------------ sensors --
-    def read_sensors(self, syn_ids: ArrayLike, reset: bool = True) -> tuple[np.ndarray, np.ndarray]:
+    def read_sensors(self, syn_ids: ArrayLike, reset: bool = True,
+                     counts: AdcCounts | None = None) -> tuple[np.ndarray, np.ndarray]:
         """Read the causal and acausal correlation sensors of synapses through the ADC (in
         units of the nearest-neighbour sum of exp(-dt/tau), see plasticity.py); with
-        ``reset`` they are cleared afterwards."""
+        ``reset`` they are cleared afterwards.
+
+        Each synapse is read by its column's ADC channel (offset and gain of its post slot).
+        Clipped readings are counted in ``self.adc``, ``self.last_adc_read`` and ``counts``
+        (a caller's own totals, e.g. a projection's)."""
         syn_ids = np.asarray(syn_ids, np.int64)
+        column = self._syn_post[syn_ids]
         out = []
+        high = low = 0
+        clipped = []
         for kind, raw in (("c", self.causal[syn_ids]), ("a", self.acausal[syn_ids])):
-            out.append(adc_read(raw, self._mismatch[f"{kind}_off"][syn_ids],
-                                self._mismatch[f"{kind}_gain"][syn_ids], self.config,
-                                self.read_rng))
+            values, over, under = adc_digitise(raw, self._adc_column[f"{kind}_off"][column],
+                                               self._adc_column[f"{kind}_gain"][column],
+                                               self.config, self.read_rng)
+            out.append(values)
+            n_over, n_under = int(over.sum()), int(under.sum())
+            high += n_over
+            low += n_under
+            clipped.append(n_over + n_under)
+        readings = 2 * int(syn_ids.size)
+        for total in (self.adc, counts):
+            if total is not None:
+                total.add(readings, high, low)
+        self.last_adc_read = AdcRead(self.step, readings, clipped[0], clipped[1])
         if reset:
             self.reset_sensors(syn_ids)
         return out[0], out[1]
+
+    def adc_column_mismatch(self, slots: ArrayLike) -> dict[str, np.ndarray]:
+        """The frozen ADC offset (codes) and gain deviation of the columns of these slots."""
+        slots = np.asarray(slots, np.int64)
+        return {name: self._adc_column[name][slots].copy() for name in _ADC_MISMATCH}
+
+    # ---------------------------------------------------------- the plasticity processor --
+    def add_program(self, program: PlasticityProgram) -> None:
+        """Let the processor run ``program`` during every run from now on (its timer counts
+        from step 0; executions already past are skipped)."""
+        syn = np.asarray(program.syn_ids, np.int64)
+        if syn.size and (syn.min() < 0 or syn.max() >= self.n_synapses):
+            raise ValueError("bss2 chip: a plasticity program names synapses that do not exist")
+        taken = {int(s) for other in self.programs for s in other.syn_ids}
+        if taken.intersection(syn.tolist()):
+            raise ValueError(f"bss2 chip: synapses of {program.label!r} already belong to "
+                             "another plasticity program (one program per synapse)")
+        program.syn_ids = syn
+        program.start_step, program.period_step, program.num_periods = execution_steps(
+            program.timer, self.dt)
+        program.next_k = 0
+        program.skip_to(self.step)
+        self.programs.append(program)
+
+    def _execute_due(self, step: int) -> None:
+        """Run every program due at ``step`` (in the order they were added)."""
+        for program in self.programs:
+            if program.due_step() == step:
+                program.kernel(SynapseAccess(self, program))
+                program.executions += 1
+                program.next_k += 1
+                self.n_executions += 1
 
     def reset_sensors(self, syn_ids: ArrayLike) -> None:
         syn_ids = np.asarray(syn_ids, np.int64)
@@ -553,16 +658,48 @@ class Chip:
         self.ring_i = np.zeros_like(self.ring_e)
         self.causal[:] = 0.0
         self.acausal[:] = 0.0
+        for program in self.programs:    # timers count from step 0 again
+            program.next_k = 0
         for var in STATE_VARIABLES:
             getattr(self, var)[:] = self._initial[var]
         self._structure_dirty = True    # Poisson next-event times and array pointers restart
         self.clear_recorded()
 
     def run(self, n_steps: int) -> NewData:
-        """Advance ``n_steps`` time steps; returns what this run recorded."""
+        """Advance ``n_steps`` time steps; returns what this run recorded.
+
+        With plasticity programs the engine stops at every due execution, the processor runs
+        the programs and the engine continues (see processor.py for the semantics)."""
         if n_steps <= 0:
             empty = np.zeros(0, np.int64)
             return NewData(empty, empty.copy(), np.zeros((0, len(self.analog_columns))))
+        if not self.programs:
+            return self._advance(n_steps, count_run=True)
+        wall = time.perf_counter()
+        end = self.step + n_steps
+        pieces: list[NewData] = []
+        while True:
+            due = [s for p in self.programs if (s := p.due_step()) is not None]
+            nxt = min(due) if due else None
+            if nxt is None or nxt > end:
+                if end > self.step:
+                    pieces.append(self._advance(end - self.step, count_run=False))
+                break
+            if nxt > self.step:
+                pieces.append(self._advance(nxt - self.step, count_run=False))
+            self._execute_due(nxt)
+        self.n_runs += 1
+        self.hardware_time_s += (self.config.hardware_seconds(n_steps * self.dt)
+                                 + self.config.run_overhead_s)
+        # the segments did not count their wall time: this counts them and the processor
+        self.wall_time_s += time.perf_counter() - wall
+        return NewData(_cat([p.spike_node for p in pieces], np.int64),
+                       _cat([p.spike_step for p in pieces], np.int64),
+                       np.concatenate([p.samples for p in pieces]) if pieces else
+                       np.zeros((0, len(self.analog_columns))))
+
+    def _advance(self, n_steps: int, *, count_run: bool) -> NewData:
+        """One call of the engine over ``n_steps`` > 0 steps."""
         wall = time.perf_counter()
         if self._structure_dirty or self._packed is None:
             self._pack()
@@ -599,10 +736,11 @@ class Chip:
             for c, key in enumerate(self.analog_columns):
                 self._traces[key].append(recording.buf[:, c].copy())
         self.step += n_steps
-        self.n_runs += 1
-        self.hardware_time_s += (self.config.hardware_seconds(n_steps * self.dt)
-                                 + self.config.run_overhead_s)
-        self.wall_time_s += time.perf_counter() - wall
+        if count_run:
+            self.n_runs += 1
+            self.hardware_time_s += (self.config.hardware_seconds(n_steps * self.dt)
+                                     + self.config.run_overhead_s)
+            self.wall_time_s += time.perf_counter() - wall
         return NewData(new_node, new_step, recording.buf)
 
     # -------------------------------------------------------------------------- packing --
@@ -694,9 +832,18 @@ class Chip:
             in_ptr=np.concatenate([[0], np.cumsum(np.bincount(post, minlength=n))]
                                   ).astype(np.int64),
             in_pre=pre[order_in].astype(np.int64), in_syn=syn[order_in].astype(np.int64))
-        return {"synapses": synapses, "order": order,
+        position = np.empty_like(order)
+        position[order] = np.arange(order.size)
+        return {"synapses": synapses, "order": order, "position": position,
                 "c_amp": self._mismatch["c_amp"].copy(), "c_itau": self._sensor_itau("c"),
                 "a_amp": self._mismatch["a_amp"].copy(), "a_itau": self._sensor_itau("a")}
+
+    def sensor_tau(self, syn_ids: ArrayLike) -> np.ndarray:
+        """The nominal sensor time constant (ms) of synapses, without their mismatch."""
+        syn_ids = np.asarray(syn_ids, np.int64)
+        if isinstance(self.config.sensor_tau_ms, str):
+            return self._par["tau_refrac"][self._syn_post[syn_ids]].copy()
+        return np.full(syn_ids.size, float(self.config.sensor_tau_ms))
 
     def _sensor_itau(self, which: str) -> np.ndarray:
         """1/tau of the sensors (tau: the setting, or the post neuron's nominal tau_refrac,
