@@ -162,22 +162,27 @@ def test_partial_store_says_so_and_lists_failures(tmp_path):
     assert "1/2 ok" in text and "0/1 ok" in text
 
 
-def test_agreement_in_words(tmp_path):
-    """Two backends with the same asymmetry floor agree; one with 3x the floor differs."""
+def test_verdicts_in_words(tmp_path):
+    """Two backends with the same asymmetry floor are equivalent within the pair protocol's
+    margin (±0.05); one with 10x the floor differs; the overview says both in words."""
     store = Store(tmp_path / "a.sqlite")
     for seed in range(6):
         store.add(synthetic_run("pair", "nest", seed))
         store.add(synthetic_run("pair", "neuron", seed, floor_scale=0.02 / 0.022))
-        store.add(synthetic_run("pair", "bss2", seed, floor_scale=3 * 0.02 / 0.06))
+        store.add(synthetic_run("pair", "bss2", seed, floor_scale=10 * 0.02 / 0.06))
     (section,) = build_sections(list(store.runs()))
     rows = {(a.a, a.b): a for a in section.agreement() if a.metric == "asymmetry"}
-    assert rows[("nest", "neuron")].verdict == "agree"
-    assert rows[("bss2", "nest")].verdict == "differ"
-    assert rows[("bss2", "nest")].diff.diff == pytest.approx(-0.04, abs=0.01)
-    text = _text(render(store))
-    p = rows[("nest", "neuron")].p_holm
-    assert f"nest and neuron agree on asymmetry (p = {p:.2f})" in text
-    assert re.search(r"bss2 and nest differ on asymmetry \(p [<=] 0\.0", text)
+    assert rows[("nest", "neuron")].verdict == "equivalent"
+    assert rows[("bss2", "nest")].verdict == "different"
+    assert rows[("bss2", "nest")].diff.diff == pytest.approx(-0.18, abs=0.02)
+    html = render(store)
+    text = _text(html)
+    assert re.search(r"nest and neuron are equivalent on asymmetry \([^)]*within ±0\.05, "
+                     r"TOST p [<=] 0\.0", text)
+    assert re.search(r"bss2 and nest differ on asymmetry \([^)]*p [<=] 0\.0", text)
+    overview = html.split('id="overview-verdicts"', 1)[1].split("</section>", 1)[0]
+    assert "asymmetry: 1 equivalent, 2 different." in _text(overview)
+    assert " agree " not in text
 
 
 def test_sweeps_runtime_and_hardware_time(tmp_path):

@@ -25,6 +25,7 @@ from salbench.report import metrics as mx
 from salbench.report.benchmarks import BenchmarkSet, load_benchmarks
 from salbench.report.model import (
     PHASES,
+    VERDICTS,
     Group,
     Section,
     backend_colours,
@@ -160,6 +161,29 @@ def overview(sections: list[Section], backends: list[str]) -> list[OverviewRow]:
                 cells[b].runtime_bg = colour
             rows.append(OverviewRow(s, point, cells))
     return rows
+
+
+@dataclass
+class VerdictSummary:
+    """The cross-backend verdicts of one section's headline metric, for the overview."""
+
+    section: Section
+    rows: list[Any]
+
+    @property
+    def counts(self) -> str:
+        n = Counter(a.verdict for a in self.rows)
+        return ", ".join(f"{n[v]} {v}" for v in VERDICTS if n.get(v))
+
+
+def overview_verdicts(sections: list[Section]) -> list[VerdictSummary]:
+    out = []
+    for s in sections:
+        rows = [a for a in s.agreement() if a.metric == s.main_metric]
+        if rows:
+            order = {v: i for i, v in enumerate(VERDICTS)}
+            out.append(VerdictSummary(s, sorted(rows, key=lambda a: order[a.verdict])))
+    return out
 
 
 def _lines(groups: list[Group], metric: str, colours: dict[str, str]) -> list[Line]:
@@ -340,6 +364,7 @@ def render(store: Store, title: str = "salbench report", *,
     return _env().get_template("report.html.j2").render(
         title=title, sections=sections, views=views, runs=runs, backends=backends,
         colours=colours, overview=overview(sections, backends), statuses=statuses,
+        verdicts=overview_verdicts(sections),
         environments=environments(runs), regression=regression, baseline_path=baseline_path,
         bench=bench, benchmarks_path=str(benchmarks or ""), command=command,
         generated=dt.datetime.now().isoformat(timespec="seconds"), version=salbench.__version__,
