@@ -124,3 +124,28 @@ def test_margin_lookup_exact_then_most_specific_glob():
     assert margin_for(ms, "angle_deg_l0").value == 4
     assert margin_for(ms, "angle_deg_tail").value == 3
     assert margin_for(ms, "dkl") is None
+
+
+def test_margins_from_protocol_toml_and_set(tmp_path):
+    """The protocol's margins, the scenario TOML's [margins] over them, --set over both;
+    recorded with each cell but not part of its key (a margin changes no result)."""
+    from salbench.runner.cells import expand_cells
+    from salbench.runner.errors import ConfigError
+
+    toml = tmp_path / "mine.toml"
+    toml.write_text('[scenario]\nprotocol = "pair"\n[params]\nepochs = 2\n'
+                    '[margins]\nasymmetry = "10%"\n"rate*" = 2.5\n')
+    (cell,) = expand_cells([str(toml)], ["reference"], 1)
+    assert cell.margins["asymmetry"] == {"value": pytest.approx(0.1), "relative": True,
+                                         "why": ""}
+    assert cell.margins["rate*"]["value"] == 2.5
+    assert "sum_rel_change" in cell.margins  # the protocol's own stay
+    (over,) = expand_cells([str(toml)], ["reference"], 1,
+                           overrides=["margins.asymmetry=0.02"])
+    assert over.margins["asymmetry"]["value"] == 0.02 and not over.margins["asymmetry"]["relative"]
+    assert over.key == cell.key
+    with pytest.raises(ConfigError, match="margins.asymmetry must be a positive number"):
+        expand_cells([str(toml)], ["reference"], 1, overrides=["margins.asymmetry=-1"])
+    toml.write_text('[scenario]\nprotocol = "pair"\n[margins]\ndkl = "lots"\n')
+    with pytest.raises(ConfigError, match=r"\[margins\] of mine.toml: dkl"):
+        expand_cells([str(toml)], ["reference"], 1)

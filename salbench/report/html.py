@@ -20,6 +20,7 @@ from typing import Any
 from jinja2 import Environment, PackageLoader, select_autoescape
 
 import salbench
+from salbench.margins import Margin
 from salbench.report import fixed_point as fp
 from salbench.report import metrics as mx
 from salbench.report.benchmarks import BenchmarkSet, load_benchmarks
@@ -345,11 +346,12 @@ def _env() -> Environment:
 
 def render(store: Store, title: str = "salbench report", *,
            baseline: Store | None = None, thresholds: list[str] | None = None,
-           alpha: float = 0.05, benchmarks: str | Path | None = None) -> str:
+           alpha: float = 0.05, benchmarks: str | Path | None = None,
+           margins: dict[str, Margin] | None = None) -> str:
     """The whole report as one HTML string, from the store (and optional baseline store and
-    pytest-benchmark folder) only."""
+    pytest-benchmark folder) only; `margins` over the ones the runs recorded."""
     runs = list(store.runs())
-    sections = build_sections(runs)
+    sections = build_sections(runs, margins)
     backends = sorted({r.backend for r in runs})
     colours = backend_colours(runs)
     views = [section_view(s, colours) for s in sections]
@@ -357,7 +359,7 @@ def render(store: Store, title: str = "salbench report", *,
     regression: Comparison | None = None
     baseline_path = ""
     if baseline is not None:
-        regression = compare(list(baseline.runs()), runs, thresholds, alpha)
+        regression = compare(list(baseline.runs()), runs, thresholds, alpha, margins=margins)
         baseline_path = str(baseline.path)
     bench: BenchmarkSet | None = load_benchmarks(benchmarks) if benchmarks else None
     fixed_point = fixed_point_panels(runs)
