@@ -46,12 +46,15 @@ class Cell:
     #: equivalence margins the report judges this run by (salbench.margins, as JSON);
     #: not part of the key: a margin does not change what a run computes
     margins: dict[str, Any] = field(default_factory=dict)
+    #: the backend profile's place in the hardware ablation ([backend] effect; '' if none):
+    #: a label of the settings, which the key holds already
+    effect: str = ""
 
     @property
     def key(self) -> str:
         """Identity of the cell, so a resumed sweep skips what is already stored."""
         data = {k: v for k, v in asdict(self).items()
-                if k not in ("timeout_s", "label", "margins")}
+                if k not in ("timeout_s", "label", "margins", "effect")}
         blob = json.dumps(data, sort_keys=True, default=str)
         return hashlib.sha256(blob.encode()).hexdigest()[:16]
 
@@ -109,6 +112,6 @@ def expand_cells(
                         protocol_target=source.target, profile=profile, params=params,
                         sweep=point, backend=b.name, adapter=b.adapter,
                         adapter_target=b.target, settings=b.settings, seed=seed,
-                        timeout_s=float(limit), margins=margins,
+                        timeout_s=float(limit), margins=margins, effect=b.effect,
                     ))
     return cells
