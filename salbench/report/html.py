@@ -27,8 +27,10 @@ from salbench.report.benchmarks import BenchmarkSet, load_benchmarks
 from salbench.report.model import (
     PHASES,
     VERDICTS,
+    Ablation,
     Group,
     Section,
+    ablation,
     backend_colours,
     build_sections,
     is_size_param,
@@ -184,6 +186,45 @@ def overview_verdicts(sections: list[Section]) -> list[VerdictSummary]:
         if rows:
             order = {v: i for i, v in enumerate(VERDICTS)}
             out.append(VerdictSummary(s, sorted(rows, key=lambda a: order[a.verdict])))
+    return out
+
+
+@dataclass
+class EffectsView:
+    """The report's "what each hardware effect costs" block of one section."""
+
+    ablation: Ablation
+    svg: str
+
+    @property
+    def section(self) -> Section:
+        return self.ablation.section
+
+    @property
+    def main(self) -> str:
+        return self.section.main_metric
+
+    @property
+    def metrics(self) -> list[str]:
+        return self.section.metrics
+
+
+def hardware_effects(sections: list[Section]) -> list[EffectsView]:
+    out = []
+    for s in sections:
+        abl = ablation(s)
+        if abl is None:
+            continue
+        series = []
+        for i, point in enumerate(abl.points):
+            rows = [r for r in abl.rows if r.group.point == point]
+            ys = [r.group.summary(s.main_metric) for r in rows]
+            series.append(Series(point or abl.baseline, [r.effect for r in rows],
+                                 [y.mean for y in ys], [y.low for y in ys],
+                                 [y.high for y in ys], PALETTE[i % len(PALETTE)]))
+        svg = xy_plot(series, xlabel="hardware effect (each alone on bss2-ideal; all = bss2)",
+                      ylabel=s.main_metric, width=620) if s.main_metric else ""
+        out.append(EffectsView(abl, svg))
     return out
 
 
@@ -366,7 +407,7 @@ def render(store: Store, title: str = "salbench report", *,
     return _env().get_template("report.html.j2").render(
         title=title, sections=sections, views=views, runs=runs, backends=backends,
         colours=colours, overview=overview(sections, backends), statuses=statuses,
-        verdicts=overview_verdicts(sections),
+        verdicts=overview_verdicts(sections), effects=hardware_effects(sections),
         environments=environments(runs), regression=regression, baseline_path=baseline_path,
         bench=bench, benchmarks_path=str(benchmarks or ""), command=command,
         generated=dt.datetime.now().isoformat(timespec="seconds"), version=salbench.__version__,

@@ -19,6 +19,7 @@ from typing import Any
 
 import numpy as np
 
+from salbench.catalogue import ABLATION_BASELINE, effect_rank
 from salbench.margins import Margin, load_margins, margin_for
 from salbench.report import metrics as mx
 from salbench.report.stats import (
@@ -377,14 +378,66 @@ def _sortable(v: Any) -> tuple[int, Any]:
     return (1, str(v))
 
 
+def _flat(table: dict[str, Any], prefix: str = "") -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    for k, v in table.items():
+        name = f"{prefix}{k}"
+        if isinstance(v, dict):
+            out.update(_flat(v, name + "."))
+        elif isinstance(v, list | tuple):  # e.g. feedback's sizes: one readable, hashable value
+            out[name] = "[" + ", ".join(str(x) for x in v) + "]"
+        else:
+            out[name] = v
+    return out
+
+
+def run_settings(run: RunRecord) -> dict[str, Any]:
+    """A run's protocol parameters as it ran, flat with dotted keys (`unit.noise`): its
+    config's params, with the LIF unit as the backend resolved it (provenance) over what the
+    scenario set, so that a default noise model reads 'poisson', not absent."""
+    config = run.config if isinstance(run.config, dict) else {}
+    params = config.get("params")
+    flat = _flat(params) if isinstance(params, dict) else {}
+    prov = run.provenance if isinstance(run.provenance, dict) else {}
+    backend = prov.get("backend")
+    unit = backend.get("unit") if isinstance(backend, dict) else None
+    if isinstance(unit, dict):
+        flat.update(_flat(unit, "unit."))
+    return flat
+
+
+def varied_settings(runs: list[RunRecord]) -> list[str]:
+    """The settings that vary between runs of one backend (a sweep, or runs made with other
+    --set values into the same store): each changes results, so the report groups and
+    compares by it as by a sweep. Settings that only differ between backends (a chip's own
+    v_reset) are the backends' business and stay out, or no two backends would ever meet."""
+    seen: dict[tuple[str, str], set[Any]] = defaultdict(set)
+    keys: set[str] = set()
+    per_run = [(r.backend, run_settings(r)) for r in runs]
+    for _, flat in per_run:
+        keys.update(flat)
+    for backend, flat in per_run:
+        for k in keys:
+            v = flat.get(k)
+            seen[(backend, k)].add(v if not isinstance(v, float) or v == v else "nan")
+    return sorted({k for (_, k), values in seen.items() if len(values) > 1})
+
+
 def build_sections(runs: list[RunRecord],
-                   override_margins: dict[str, Margin] | None = None) -> list[Section]:
-    """Group runs into sections (scenario, profile) and groups (backend, sweep point);
+                   override_margins: dict[str, Margin] | None = None,
+                   context: list[RunRecord] | None = None) -> list[Section]:
+    """Group runs into sections (scenario, profile) and groups (backend, point): a point is
+    the run's sweep values and every setting varied within a backend (varied_settings; over
+    `runs` and `context`, e.g. the other store of a comparison, so both group alike);
     `override_margins` (report/compare --set margins.X=...) over the runs' own."""
     by_section: dict[tuple[str, str], dict[tuple[str, str], Group]] = defaultdict(dict)
     labels: dict[tuple[str, str], str] = {}
     mains: dict[tuple[str, str], str] = {}
     margins: dict[tuple[str, str], dict[str, Margin]] = {}
+    members: dict[tuple[str, str], list[RunRecord]] = defaultdict(list)
+    for r in [*runs, *(context or [])]:
+        members[(r.scenario, r.profile)].append(r)
+    varied = {key: varied_settings(rs) for key, rs in members.items()}
     for r in runs:
         key = (r.scenario, r.profile)
         labels[key] = r.label
@@ -393,6 +446,10 @@ def build_sections(runs: list[RunRecord],
         if main:
             mains[key] = str(main)
         sweep = r.sweep if isinstance(r.sweep, dict) else {}
+        if varied[key]:
+            flat = run_settings(r)
+            # a setting a run does not have (the abstract model has no LIF unit) stays out
+            sweep = {**{k: flat[k] for k in varied[key] if flat.get(k) is not None}, **sweep}
         gkey = (r.backend, point_key(sweep))
         group = by_section[key].setdefault(gkey, Group(r.backend, sweep))
         group.runs.append(r)
@@ -436,3 +493,76 @@ def backend_colours(runs: list[RunRecord]) -> dict[str, str]:
     from salbench.report.svg import PALETTE
 
     return {b: PALETTE[i % len(PALETTE)] for i, b in enumerate(sorted({r.backend for r in runs}))}
+
+
+@dataclass
+class EffectRow:
+    """One profile of an ablation at one point, against the ablation's baseline there."""
+
+    effect: str
+    group: Group
+    #: metric -> the comparison baseline (A) → this profile (B); absent for the baseline
+    against: dict[str, Agreement] = field(default_factory=dict)
+
+
+@dataclass
+class Ablation:
+    """What each hardware effect costs in one section: every profile with a recorded
+    `effect` (backends/bss2-*.toml, [backend] effect) against the one with effect 'none'
+    (bss2-ideal) at the same point, on every final metric; Welch and TOST Holm-adjusted per
+    metric over the effects and points."""
+
+    section: Section
+    baseline: str
+    rows: list[EffectRow]
+
+    @property
+    def points(self) -> list[str]:
+        return list(dict.fromkeys(r.group.point for r in self.rows))
+
+    def comparisons(self, metric: str) -> list[tuple[EffectRow, Agreement]]:
+        return [(r, r.against[metric]) for r in self.rows if metric in r.against]
+
+
+def run_effect(run: RunRecord) -> str:
+    """The hardware effect a run's backend profile stands for ('' outside the ablation)."""
+    config = run.config if isinstance(run.config, dict) else {}
+    effect = config.get("effect")
+    return effect if isinstance(effect, str) else ""
+
+
+def ablation(section: Section, alpha: float = 0.05) -> Ablation | None:
+    """The section's hardware ablation, or None without a baseline and one other effect."""
+    effects: dict[str, str] = {}
+    for r in section.runs:
+        if (e := run_effect(r)) and r.backend not in effects:
+            effects[r.backend] = e
+    baselines = [b for b, e in effects.items() if e == ABLATION_BASELINE]
+    if not baselines or len(set(effects.values())) < 2:
+        return None
+    baseline = sorted(baselines)[0]
+    rows: list[EffectRow] = []
+    samples: list[tuple[Agreement, list[float], list[float]]] = []
+    for point in section.points:
+        base = section.group(baseline, point)
+        if base is None or not base.ok:
+            continue
+        rows.append(EffectRow(ABLATION_BASELINE, base))
+        here = [g for g in section.groups if g.point == point and g.backend in effects
+                and g.backend != baseline and g.ok]
+        for g in sorted(here, key=lambda g: (effect_rank(effects[g.backend]), g.backend)):
+            row = EffectRow(effects[g.backend], g)
+            for m in section.metrics:
+                a, b = base.values(m), g.values(m)
+                if a or b:
+                    row.against[m] = compare_samples(point, baseline, g.backend, m, a, b,
+                                                     section.margin(m))
+                    samples.append((row.against[m], a, b))
+            rows.append(row)
+    if len(rows) < 2:
+        return None
+    for metric in {c.metric for c, _, _ in samples}:
+        family = [s for s in samples if s[0].metric == metric]
+        judge([c for c, _, _ in family], [a for _, a, _ in family], [b for _, _, b in family],
+              alpha)
+    return Ablation(section, baseline, rows)

@@ -182,9 +182,10 @@ def _machines(g: Group) -> set[str]:
 
 
 def _groups(runs: list[RunRecord], margins: dict[str, Margin] | None = None,
+            context: list[RunRecord] | None = None,
             ) -> dict[tuple[str, str, str, str], tuple[Group, str, dict[str, Margin]]]:
     out = {}
-    for s in build_sections(runs, margins):
+    for s in build_sections(runs, margins, context):
         for g in s.groups:
             out[(s.scenario, s.profile, g.backend, g.point)] = (g, s.main_metric, s.margins)
     return out
@@ -212,7 +213,10 @@ def compare(base_runs: list[RunRecord], new_runs: list[RunRecord],
     runtime, memory and hardware time (machine-bound ones only on the same machine unless
     `cross_machine`); `margins` over those the new store's runs recorded."""
     parsed = [parse_threshold(t) for t in (thresholds or DEFAULT_THRESHOLDS)]
-    base, new = _groups(base_runs, margins), _groups(new_runs, margins)
+    # both stores grouped by the settings varied in either, so that the same configuration
+    # has the same name on both sides
+    base = _groups(base_runs, margins, new_runs)
+    new = _groups(new_runs, margins, base_runs)
     out = Comparison(thresholds=parsed, alpha=alpha)
     out.only_base = [" · ".join(k) for k in sorted(set(base) - set(new))]
     out.only_new = [" · ".join(k) for k in sorted(set(new) - set(base))]
