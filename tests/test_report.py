@@ -189,7 +189,7 @@ def test_sweeps_runtime_and_hardware_time(tmp_path):
     store = synthetic_store(tmp_path / "s.sqlite", 200)
     html = render(store)
     text = _text(html)
-    assert "Effect of the swept parameters" in text
+    assert "Effect of the swept and varied settings" in text
     assert 'aria-label="asymmetry"' in html
     assert "against sigma_syn" in text and "against sal" in text
     assert "Scaling: wall time per run against n_units" in text
