@@ -11,10 +11,14 @@ A backend profile (`backends/NAME.toml`) may extend another profile of the catal
     extends = "bss2"         # the parent's name; chains are allowed, cycles are refused
     unset = ["unit"]         # optional: settings of the parent not inherited (dotted paths)
     description = "..."
+    effect = "quantisation"  # optional: this profile's place in the hardware ablation
     [settings]               # merged over the parent's, nested tables key by key
     profile = "my-chip"
 
-`[backend]` is inherited too (the adapter, and the description unless the child gives one).
+`[backend]` is inherited too (the adapter, and the description unless the child gives one),
+except `effect`: it names what this one profile adds to the ablation's baseline (`none`,
+bss2-ideal) and means nothing for a profile extending it. `salbench run --ablation
+hardware` runs every profile of the catalogue that has one (:func:`ablation_profiles`).
 :func:`load_backend_profile` is the one reader of profile files: every command (and the bss2
 emulator's own `load_profile`) sees the same resolved settings.
 
@@ -33,7 +37,19 @@ _PACKAGE = Path(__file__).resolve().parent
 
 #: tables of a backend profile file, and the keys of its [backend] table
 PROFILE_TABLES = frozenset({"backend", "settings"})
-BACKEND_KEYS = frozenset({"adapter", "description", "extends", "unset"})
+BACKEND_KEYS = frozenset({"adapter", "description", "extends", "unset", "effect"})
+#: the hardware ablation's baseline effect name (bss2-ideal), and the ablations there are
+ABLATION_BASELINE = "none"
+ABLATIONS = ("hardware",)
+#: the order of the shipped effects in commands and reports (others follow by name)
+EFFECT_ORDER = ("none", "quantisation", "fixed-pattern noise", "sensor mismatch", "ADC",
+                "membrane noise", "synaptic delay", "all")
+
+
+def effect_rank(effect: str) -> tuple[int, str]:
+    if effect in EFFECT_ORDER:
+        return (EFFECT_ORDER.index(effect) if effect != "all" else 10_000, effect)
+    return (len(EFFECT_ORDER) - 1, effect)  # after the shipped single effects, before all
 
 
 class ConfigError(ValueError):
@@ -102,6 +118,7 @@ class BackendProfile:
     description: str
     settings: dict[str, Any]  # [settings], merged over the parents'
     chain: tuple[str, ...]  # this profile's name, then its parent's, grandparent's...
+    effect: str = ""  # [backend] effect: its place in the hardware ablation (not inherited)
 
 
 def load_backend_profile(path: Path) -> BackendProfile:
@@ -119,7 +136,7 @@ def _load_profile(path: Path, below: tuple[Path, ...]) -> BackendProfile:
         bad = "backend" if not isinstance(head, dict) else "settings"
         raise ConfigError(f"{where}: '{bad}' must be a table ([{bad}])")
     only_keys(head, BACKEND_KEYS, f"[backend] of {path.name}")
-    for key in ("adapter", "description", "extends"):
+    for key in ("adapter", "description", "extends", "effect"):
         if key in head and not isinstance(head[key], str):
             raise ConfigError(f"{where}: [backend] {key} must be a string, got {head[key]!r}")
     unset = head.get("unset", [])
@@ -132,7 +149,8 @@ def _load_profile(path: Path, below: tuple[Path, ...]) -> BackendProfile:
             raise ConfigError(f"{where}: [backend] unset needs extends (it names settings "
                               "of the parent not to inherit)")
         return BackendProfile(path.stem, path, head.get("adapter", path.stem),
-                              head.get("description", ""), settings, (path.stem,))
+                              head.get("description", ""), settings, (path.stem,),
+                              head.get("effect", ""))
     known = catalogue_files("backends")
     if parent_name not in known:
         raise ConfigError(f"{where} extends unknown backend profile '{parent_name}'; "
@@ -149,7 +167,8 @@ def _load_profile(path: Path, below: tuple[Path, ...]) -> BackendProfile:
         inherited = _without(inherited, dotted.split("."), dotted, where, parent.name)
     return BackendProfile(path.stem, path, head.get("adapter", parent.adapter),
                           head.get("description", parent.description),
-                          deep_merge(inherited, settings), (path.stem, *parent.chain))
+                          deep_merge(inherited, settings), (path.stem, *parent.chain),
+                          head.get("effect", ""))
 
 
 def _without(settings: dict[str, Any], parts: list[str], dotted: str, where: str,
@@ -166,3 +185,19 @@ def _without(settings: dict[str, Any], parts: list[str], dotted: str, where: str
         assert isinstance(node, dict)
         out[parts[0]] = _without(node, parts[1:], dotted, where, parent)
     return out
+
+
+def ablation_profiles(ablation: str = "hardware") -> list[str]:
+    """The catalogue's profiles of an ablation: the baseline (effect "none") first, then one
+    profile per single effect, then "all" (the whole chip). ConfigError if it has none."""
+    if ablation not in ABLATIONS:
+        raise ConfigError(f"unknown ablation '{ablation}'; choose one of {list(ABLATIONS)}")
+    effects: dict[str, str] = {}
+    for name, path in catalogue_files("backends").items():
+        effect = load_backend_profile(path).effect
+        if effect:
+            effects[name] = effect
+    if ABLATION_BASELINE not in effects.values():
+        raise ConfigError(f"the {ablation} ablation needs a backend profile with [backend] "
+                          f"effect = \"{ABLATION_BASELINE}\" (bss2-ideal) in the catalogue")
+    return sorted(effects, key=lambda n: (effect_rank(effects[n]), n))

@@ -150,3 +150,51 @@ def test_default_thresholds_use_the_metric_direction(tmp_path):
     assert status["asymmetry"] == "worse"  # lower is better: rising is a regression
     assert status["decay_tau_ms"] == "same" and status["runtime"] == "same"
     assert not math.isnan(next(c.relative for c in result.changes if c.metric == "asymmetry"))
+
+
+def _machine_store(path: Path, host: str, n_seeds: int = 4, **scale: float) -> Path:
+    store = Store(path)
+    for seed in range(n_seeds):
+        run = synthetic_run("pair", "nest", seed, **scale)
+        run.provenance["machine"]["hostname"] = host
+        store.add(run)
+    store.close()
+    return path
+
+
+def test_runtime_between_machines_is_refused_or_flagged(compare_cli, tmp_path):
+    """As asv and pytest-benchmark keep results per machine: a store from another machine
+    is compared on its metrics, not on its timings."""
+    base = str(_machine_store(tmp_path / "a.sqlite", "lab-pc"))
+    slow = str(_machine_store(tmp_path / "b.sqlite", "cluster-node", time_scale=1.5))
+    out = compare_cli(base, slow)  # default thresholds include runtime:+20%
+    assert out.code == 0, out.stderr
+    assert "not compared: memory, runtime" in out.stderr and "cluster-node" in out.stderr
+    assert "WORSE" not in out.stdout
+    out = compare_cli(base, slow, "--fail-on", "runtime:+20%")  # asked for: refused
+    assert out.code == 2 and "compares timings of different machines" in out.stderr
+    out = compare_cli(base, slow, "--fail-on", "runtime:+20%", "--cross-machine")
+    assert out.code == 1, out.stderr
+    assert "[other machine]" in out.stdout and "cross-machine" in out.stderr
+    # metrics are compared whatever the machine
+    out = compare_cli(base, str(_machine_store(tmp_path / "c.sqlite", "cluster-node",
+                                               floor_scale=3.0)), "--fail-on", "asymmetry:+10%")
+    assert out.code == 1 and "asymmetry" in out.stdout
+
+
+def test_compare_states_the_verdicts(compare_cli, tmp_path):
+    base = str(_machine_store(tmp_path / "a.sqlite", "pc", n_seeds=6))
+    same = str(_machine_store(tmp_path / "b.sqlite", "pc", n_seeds=6))
+    worse = str(_machine_store(tmp_path / "c.sqlite", "pc", n_seeds=6, floor_scale=12.0))
+    out = compare_cli(base, worse, "--all")
+    (line,) = [ln for ln in out.stdout.splitlines() if " asymmetry " in ln]
+    assert "different ±0.05" in line
+    out = compare_cli(base, same, "--all")
+    (line,) = [ln for ln in out.stdout.splitlines() if " asymmetry " in ln]
+    assert "equivalent ±0.05" in line and "equivalent" in out.stderr
+    # a margin given on the command line judges the same runs again
+    out = compare_cli(base, worse, "--all", "--set", "margins.asymmetry=100%")
+    (line,) = [ln for ln in out.stdout.splitlines() if " asymmetry " in ln]
+    assert "±100 %" in line
+    out = compare_cli(base, same, "--set", "epochs=3")
+    assert out.code == 2 and "only margins.METRIC=VALUE" in out.stderr

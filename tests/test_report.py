@@ -162,29 +162,34 @@ def test_partial_store_says_so_and_lists_failures(tmp_path):
     assert "1/2 ok" in text and "0/1 ok" in text
 
 
-def test_agreement_in_words(tmp_path):
-    """Two backends with the same asymmetry floor agree; one with 3x the floor differs."""
+def test_verdicts_in_words(tmp_path):
+    """Two backends with the same asymmetry floor are equivalent within the pair protocol's
+    margin (±0.05); one with 10x the floor differs; the overview says both in words."""
     store = Store(tmp_path / "a.sqlite")
     for seed in range(6):
         store.add(synthetic_run("pair", "nest", seed))
         store.add(synthetic_run("pair", "neuron", seed, floor_scale=0.02 / 0.022))
-        store.add(synthetic_run("pair", "bss2", seed, floor_scale=3 * 0.02 / 0.06))
+        store.add(synthetic_run("pair", "bss2", seed, floor_scale=10 * 0.02 / 0.06))
     (section,) = build_sections(list(store.runs()))
     rows = {(a.a, a.b): a for a in section.agreement() if a.metric == "asymmetry"}
-    assert rows[("nest", "neuron")].verdict == "agree"
-    assert rows[("bss2", "nest")].verdict == "differ"
-    assert rows[("bss2", "nest")].diff.diff == pytest.approx(-0.04, abs=0.01)
-    text = _text(render(store))
-    p = rows[("nest", "neuron")].p_holm
-    assert f"nest and neuron agree on asymmetry (p = {p:.2f})" in text
-    assert re.search(r"bss2 and nest differ on asymmetry \(p [<=] 0\.0", text)
+    assert rows[("nest", "neuron")].verdict == "equivalent"
+    assert rows[("bss2", "nest")].verdict == "different"
+    assert rows[("bss2", "nest")].diff.diff == pytest.approx(-0.18, abs=0.02)
+    html = render(store)
+    text = _text(html)
+    assert re.search(r"nest and neuron are equivalent on asymmetry \([^)]*within ±0\.05, "
+                     r"TOST p [<=] 0\.0", text)
+    assert re.search(r"bss2 and nest differ on asymmetry \([^)]*p [<=] 0\.0", text)
+    overview = html.split('id="overview-verdicts"', 1)[1].split("</section>", 1)[0]
+    assert "asymmetry: 1 equivalent, 2 different." in _text(overview)
+    assert " agree " not in text
 
 
 def test_sweeps_runtime_and_hardware_time(tmp_path):
     store = synthetic_store(tmp_path / "s.sqlite", 200)
     html = render(store)
     text = _text(html)
-    assert "Effect of the swept parameters" in text
+    assert "Effect of the swept and varied settings" in text
     assert 'aria-label="asymmetry"' in html
     assert "against sigma_syn" in text and "against sal" in text
     assert "Scaling: wall time per run against n_units" in text
@@ -275,3 +280,58 @@ def test_odd_records_do_not_crash(tmp_path):
     assert not any(f"<th>{k}</th>" in heads for k in ("text", "flag", "vec"))
     assert "sizes=[2, 3]" in _section(html, "s-plugin-quick")
     assert 'aria-label="other"' in html  # the well-formed series is still plotted
+
+
+def _effect_run(backend: str, effect: str, seed: int, floor_scale: float):
+    run = synthetic_run("pair", backend, seed, floor_scale=floor_scale)
+    run.config["effect"] = effect
+    return run
+
+
+def test_hardware_effects_section(tmp_path):
+    """One row per effect against bss2-ideal, with CIs and the verdicts: a costly effect
+    differs, a harmless one is equivalent."""
+    store = Store(tmp_path / "a.sqlite")
+    for seed in range(6):
+        store.add(_effect_run("bss2-ideal", "none", seed, 1 / 3))  # floor 0.02
+        store.add(_effect_run("bss2-adc", "ADC", seed, 1 / 3))
+        store.add(_effect_run("bss2-quant", "quantisation", seed, 4.0))  # floor 0.24
+        store.add(_effect_run("bss2", "all", seed, 4.0))
+    html = render(store)
+    part = _section(html, "hardware-effects")
+    assert "What each hardware effect costs" in part
+    rows = re.findall(r"(none|quantisation|ADC|all) (bss2\S*) 6/6 (\S+ ± \S+) ?(\S+ \[\S+, \S+\])?"
+                      r" ?(equivalent|different|inconclusive|baseline)", part)
+    assert [(r[0], r[1], r[4]) for r in rows] == [
+        ("none", "bss2-ideal", "baseline"), ("quantisation", "bss2-quant", "different"),
+        ("ADC", "bss2-adc", "equivalent"), ("all", "bss2", "different")]
+    assert "hardware effect (each alone on bss2-ideal; all = bss2)" in part  # the plot
+    assert 'href="#hardware-effects"' in html
+
+
+def test_varied_settings_are_dimensions(tmp_path):
+    """Runs of one scenario made with another --set value (here the unit's noise model) are
+    grouped and compared by it, and the metric is drawn against it per backend."""
+    store = Store(tmp_path / "a.sqlite")
+    for seed in range(4):
+        for backend in ("nest", "neuron"):
+            for noise, scale in (("poisson", 1.0), ("white", 5.0)):
+                run = synthetic_run("pair", backend, seed, floor_scale=scale)
+                run.config["params"]["unit"] = {"noise": noise}
+                store.add(run)
+    (section,) = build_sections(list(store.runs()))
+    assert section.sweep_keys == ["unit.noise"]
+    assert section.points == ["unit.noise=poisson", "unit.noise=white"]
+    assert {a.point for a in section.agreement()} == set(section.points)
+    text = _text(render(store))
+    assert "swept or varied over unit.noise (2 points)" in text
+    assert "asymmetry against unit.noise" in text
+    # settings that differ only between backends are not dimensions
+    store2 = Store(tmp_path / "b.sqlite")
+    for seed in range(2):
+        for backend, v_reset in (("nest", -50.001), ("bss2", -54.0)):
+            run = synthetic_run("pair", backend, seed)
+            run.config["params"]["unit"] = {"v_reset": v_reset}
+            store2.add(run)
+    (section,) = build_sections(list(store2.runs()))
+    assert section.sweep_keys == [] and section.points == [""]

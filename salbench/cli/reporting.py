@@ -23,13 +23,19 @@ def add_parser(sub: Any) -> None:
                    help="significance level a regression must also reach (default 0.05)")
     p.add_argument("--benchmarks", metavar="DIR",
                    help="add pytest-benchmark JSON results from DIR (e.g. .benchmarks/)")
+    p.add_argument("--set", action="append", default=[], metavar="margins.METRIC=X",
+                   dest="margins",
+                   help="judge by another equivalence margin: 0.05 absolute, 25%% relative "
+                        "(repeatable; over the margins the runs recorded)")
 
 
 def main(args: argparse.Namespace) -> int:
     from salbench.report.html import write_report
     from salbench.report.regression import ThresholdError, parse_threshold
+    from salbench.runner.overrides import margin_overrides
     from salbench.store import Store
 
+    margins = margin_overrides(getattr(args, "margins", None) or [])
     thresholds = getattr(args, "thresholds", None)
     try:
         for text in thresholds or []:
@@ -45,7 +51,8 @@ def main(args: argparse.Namespace) -> int:
         out = write_report(store, Path(args.out or DEFAULT_REPORT),
                            title=getattr(args, "title", None) or "salbench report",
                            baseline=baseline, thresholds=thresholds,
-                           alpha=getattr(args, "alpha", 0.05), benchmarks=bench)
+                           alpha=getattr(args, "alpha", 0.05), benchmarks=bench,
+                           margins=margins)
     finally:
         store.close()
         if baseline is not None:

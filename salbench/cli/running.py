@@ -16,6 +16,9 @@ def add_parser(sub: Any) -> None:
                    help="catalogue name, entry point, or path to a TOML file")
     p.add_argument("--backend", action="append", metavar="NAME",
                    help="backend or backend profile (repeatable; default: all usable)")
+    p.add_argument("--ablation", choices=("hardware",),
+                   help="also run every profile of the ablation: hardware = bss2-ideal, one "
+                        "bss2-<effect> profile per single hardware effect, and bss2 (all)")
     p.add_argument("--seeds", type=int, default=3, help="seeds 0..N-1 (default 3)")
     p.add_argument("--profile", default="quick", help="scenario profile (default quick)")
     p.add_argument("--set", action="append", default=[], metavar="KEY=VALUE", dest="overrides",
@@ -50,7 +53,13 @@ def main(args: argparse.Namespace) -> int:
     if args.executor == "dask" and args.jobs != 1:
         raise UsageError("--jobs applies to --executor local; a Dask cluster runs as many "
                          "cells at once as its workers have threads")
-    cells = expand_cells(args.scenarios, args.backend, args.seeds, args.profile,
+    backends = args.backend
+    if args.ablation:
+        from salbench.catalogue import ablation_profiles
+
+        backends = [*(args.backend or []),
+                    *(b for b in ablation_profiles(args.ablation) if b not in (args.backend or []))]
+    cells = expand_cells(args.scenarios, backends, args.seeds, args.profile,
                          args.overrides, args.timeout)
     executor = None
     if args.executor == "dask":

@@ -10,6 +10,7 @@ from typing import Any, ClassVar, Protocol
 import numpy as np
 from pydantic import BaseModel, ConfigDict
 
+from salbench.margins import Margin
 from salbench.spec.network import NetworkSpec, OnlinePlasticity, SamplingNetwork
 from salbench.timing import PhaseTimer
 
@@ -84,6 +85,10 @@ class ScenarioProtocol(ABC):
     main_metric: ClassVar[str]
     #: profile name -> parameter overrides, used when no catalogue TOML is given
     profiles: ClassVar[dict[str, dict[str, Any]]] = {}
+    #: equivalence margin per final metric (name or glob; salbench.margins): how far apart
+    #: two backends may be and still count as equivalent. A metric without one can be found
+    #: different, never equivalent. Scenario TOML [margins] and --set margins.X override.
+    margins: ClassVar[dict[str, Margin]] = {}
 
     def __init__(self, params: _Params, seed: int, timer: PhaseTimer | None = None) -> None:
         self.params = params

@@ -12,6 +12,7 @@ from typing import Literal
 import numpy as np
 from pydantic import Field, PositiveFloat, PositiveInt
 
+from salbench.margins import Margin
 from salbench.protocols.base import (
     NetworkFactory,
     Params,
@@ -61,6 +62,24 @@ class PairProtocol(ScenarioProtocol):
     Params = PairParams
     main_metric = "asymmetry"
     profiles = {"quick": {}, "paper": {"epochs": 600}}
+    margins = {
+        "asymmetry": Margin(value=0.05, why=(
+            "a tenth of the start asymmetry 0.5 that SAL removes, and a third of the smallest "
+            "gap between unit models' fixed points (1.4:1 abstract vs 2.1:1 white noise, "
+            "asymmetry 0.17 vs 0.35; README)")),
+        "asymmetry_start": Margin(value=0.01, why=(
+            "set by w12 and w21 alone; only weight quantisation may move it")),
+        "sum_rel_change": Margin(value=0.02, why=(
+            "SAL conserves the sum exactly with equal amplitudes; 2 % is clipping and "
+            "rounding, not SAL")),
+        "plastic_vs_fixed": Margin(value=0.05, why="as asymmetry: a tenth of the start gap"),
+        "decay_tau_ms": Margin(value=0.25, relative=True, why=(
+            "a fitted time constant: 25 % is well inside the 2-3x that learning rate and "
+            "annealing change it by")),
+        "rate_hz": Margin(value=0.1, relative=True, why=(
+            "a tenth of the rate (~4 Hz at 40 Hz): below the change from bias -0.5 to 0 that "
+            "moves SAL's fixed point")),
+    }
 
     params: PairParams
 

@@ -20,13 +20,17 @@ from typing import Any
 from jinja2 import Environment, PackageLoader, select_autoescape
 
 import salbench
+from salbench.margins import Margin
 from salbench.report import fixed_point as fp
 from salbench.report import metrics as mx
 from salbench.report.benchmarks import BenchmarkSet, load_benchmarks
 from salbench.report.model import (
     PHASES,
+    VERDICTS,
+    Ablation,
     Group,
     Section,
+    ablation,
     backend_colours,
     build_sections,
     is_size_param,
@@ -161,6 +165,68 @@ def overview(sections: list[Section], backends: list[str]) -> list[OverviewRow]:
                 cells[b].runtime_bg = colour
             rows.append(OverviewRow(s, point, cells))
     return rows
+
+
+@dataclass
+class VerdictSummary:
+    """The cross-backend verdicts of one section's headline metric, for the overview."""
+
+    section: Section
+    rows: list[Any]
+
+    @property
+    def counts(self) -> str:
+        n = Counter(a.verdict for a in self.rows)
+        return ", ".join(f"{n[v]} {v}" for v in VERDICTS if n.get(v))
+
+
+def overview_verdicts(sections: list[Section]) -> list[VerdictSummary]:
+    out = []
+    for s in sections:
+        rows = [a for a in s.agreement() if a.metric == s.main_metric]
+        if rows:
+            order = {v: i for i, v in enumerate(VERDICTS)}
+            out.append(VerdictSummary(s, sorted(rows, key=lambda a: order[a.verdict])))
+    return out
+
+
+@dataclass
+class EffectsView:
+    """The report's "what each hardware effect costs" block of one section."""
+
+    ablation: Ablation
+    svg: str
+
+    @property
+    def section(self) -> Section:
+        return self.ablation.section
+
+    @property
+    def main(self) -> str:
+        return self.section.main_metric
+
+    @property
+    def metrics(self) -> list[str]:
+        return self.section.metrics
+
+
+def hardware_effects(sections: list[Section]) -> list[EffectsView]:
+    out = []
+    for s in sections:
+        abl = ablation(s)
+        if abl is None:
+            continue
+        series = []
+        for i, point in enumerate(abl.points):
+            rows = [r for r in abl.rows if r.group.point == point]
+            ys = [r.group.summary(s.main_metric) for r in rows]
+            series.append(Series(point or abl.baseline, [r.effect for r in rows],
+                                 [y.mean for y in ys], [y.low for y in ys],
+                                 [y.high for y in ys], PALETTE[i % len(PALETTE)]))
+        svg = xy_plot(series, xlabel="hardware effect (each alone on bss2-ideal; all = bss2)",
+                      ylabel=s.main_metric, width=620) if s.main_metric else ""
+        out.append(EffectsView(abl, svg))
+    return out
 
 
 def _lines(groups: list[Group], metric: str, colours: dict[str, str]) -> list[Line]:
@@ -322,11 +388,12 @@ def _env() -> Environment:
 
 def render(store: Store, title: str = "salbench report", *,
            baseline: Store | None = None, thresholds: list[str] | None = None,
-           alpha: float = 0.05, benchmarks: str | Path | None = None) -> str:
+           alpha: float = 0.05, benchmarks: str | Path | None = None,
+           margins: dict[str, Margin] | None = None) -> str:
     """The whole report as one HTML string, from the store (and optional baseline store and
-    pytest-benchmark folder) only."""
+    pytest-benchmark folder) only; `margins` over the ones the runs recorded."""
     runs = list(store.runs())
-    sections = build_sections(runs)
+    sections = build_sections(runs, margins)
     backends = sorted({r.backend for r in runs})
     colours = backend_colours(runs)
     views = [section_view(s, colours) for s in sections]
@@ -334,13 +401,14 @@ def render(store: Store, title: str = "salbench report", *,
     regression: Comparison | None = None
     baseline_path = ""
     if baseline is not None:
-        regression = compare(list(baseline.runs()), runs, thresholds, alpha)
+        regression = compare(list(baseline.runs()), runs, thresholds, alpha, margins=margins)
         baseline_path = str(baseline.path)
     bench: BenchmarkSet | None = load_benchmarks(benchmarks) if benchmarks else None
     fixed_point = fixed_point_panels(runs)
     return _env().get_template("report.html.j2").render(
         title=title, sections=sections, views=views, runs=runs, backends=backends,
         colours=colours, overview=overview(sections, backends), statuses=statuses,
+        verdicts=overview_verdicts(sections), effects=hardware_effects(sections),
         environments=environments(runs), regression=regression, baseline_path=baseline_path,
         bench=bench, benchmarks_path=str(benchmarks or ""), command=command,
         learning_path=learning_path_of,

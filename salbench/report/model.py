@@ -7,6 +7,7 @@ backend at one sweep point, i.e. the seeds of one configuration.
 
 from __future__ import annotations
 
+import functools
 import itertools
 import math
 import re
@@ -18,8 +19,19 @@ from typing import Any
 
 import numpy as np
 
+from salbench.catalogue import ABLATION_BASELINE, effect_rank
+from salbench.margins import Margin, load_margins, margin_for
 from salbench.report import metrics as mx
-from salbench.report.stats import Difference, Summary, holm, mean_ci, welch
+from salbench.report.stats import (
+    Difference,
+    Equivalence,
+    Summary,
+    holm,
+    mean_ci,
+    seeds_to_resolve,
+    tost,
+    welch,
+)
 from salbench.store import RunRecord
 from salbench.timing import PHASES
 
@@ -125,9 +137,24 @@ class Group:
         return t, mean.tolist(), low.tolist(), high.tolist()
 
 
+#: verdicts of a comparison, and what the report calls them
+VERDICTS = ("equivalent", "different", "inconclusive", "untested")
+
+
 @dataclass
 class Agreement:
-    """One backend pair on one metric at one sweep point."""
+    """One backend pair on one metric at one point: the difference test (Welch) and the
+    equivalence test (TOST against the metric's margin), both Holm-adjusted, and the verdict.
+
+    - **different**: the Welch test rejects "no difference" (Holm-adjusted p < alpha) and
+      the difference is not within the margin;
+    - **equivalent**: TOST rejects "at least the margin apart" (Holm-adjusted p < alpha):
+      the (1 − 2 alpha) CI of B − A lies inside ±margin. A significant difference smaller
+      than the margin is equivalent too: the margin says what size of difference matters;
+    - **inconclusive**: neither; `seeds` says how many seeds per backend would likely
+      resolve it (from the observed spread and difference), None if none would;
+    - **untested**: fewer than two seeds on a side.
+    """
 
     point: str
     a: str
@@ -135,12 +162,33 @@ class Agreement:
     metric: str
     diff: Difference
     p_holm: float = math.nan
+    margin: Margin | None = None
+    equiv: Equivalence | None = None
+    p_tost_holm: float = math.nan
+    seeds: int | None = None
+    alpha: float = 0.05
+
+    @property
+    def bound(self) -> float:
+        return self.equiv.bound if self.equiv is not None else math.nan
 
     @property
     def verdict(self) -> str:
         if not self.diff.testable:
             return "untested"
-        return "agree" if self.p_holm >= 0.05 else "differ"
+        if math.isfinite(self.p_tost_holm) and self.p_tost_holm < self.alpha:
+            return "equivalent"
+        if self.p_holm < self.alpha:
+            return "different"
+        return "inconclusive"
+
+    @property
+    def margin_text(self) -> str:
+        if self.margin is None:
+            return "no margin"
+        if self.margin.relative:
+            return f"{self.margin.text} (±{_num(self.bound)})"
+        return self.margin.text
 
     @property
     def sentence(self) -> str:
@@ -148,8 +196,60 @@ class Agreement:
         if not d.testable:
             return (f"{self.a} and {self.b} cannot be compared on {self.metric} "
                     f"(n = {d.n_a} and {d.n_b}; a test needs two seeds each)")
-        verb = "agree on" if self.verdict == "agree" else "differ on"
-        return f"{self.a} and {self.b} {verb} {self.metric} ({_p(self.p_holm)})"
+        means = f"{_num(d.mean_a)} vs {_num(d.mean_b)}"
+        verdict = self.verdict
+        if verdict == "equivalent":
+            eq = self.equiv
+            assert eq is not None
+            return (f"{self.a} and {self.b} are equivalent on {self.metric} ({means}; "
+                    f"90 % CI of the difference [{_num(eq.low)}, {_num(eq.high)}] within "
+                    f"{self.margin_text}, TOST {_p(self.p_tost_holm)})")
+        if verdict == "different":
+            margin = f", margin {self.margin_text}" if self.margin is not None else ""
+            return (f"{self.a} and {self.b} differ on {self.metric} ({means}; "
+                    f"{_p(self.p_holm)}{margin})")
+        why = (f"not different ({_p(self.p_holm)}), "
+               + (f"nor shown within {self.margin_text} (TOST {_p(self.p_tost_holm)})"
+                  if self.margin is not None else "and no equivalence margin is declared"))
+        more = ""
+        if self.margin is not None:
+            more = (f"; about {self.seeds} seeds per backend would resolve it"
+                    if self.seeds else "; more seeds alone are unlikely to resolve it")
+        return f"{self.a} and {self.b} are inconclusive on {self.metric} ({means}; {why}{more})"
+
+
+def _num(v: float) -> str:
+    if not math.isfinite(v):
+        return "–"
+    return f"{v:.3g}" if v == 0 or 1e-3 <= abs(v) < 1e5 else f"{v:.2e}"
+
+
+def judge(rows: list[Agreement], a_values: list[list[float]], b_values: list[list[float]],
+          alpha: float = 0.05) -> None:
+    """Fill in the Holm-adjusted p of both tests and the seed estimates of `rows`, one
+    family of comparisons (values: the samples behind each row, in order)."""
+    for row, p in zip(rows, holm([r.diff.p for r in rows]), strict=True):
+        row.p_holm = p
+        row.alpha = alpha
+    tost_p = [r.equiv.p if r.equiv is not None else math.nan for r in rows]
+    for row, p in zip(rows, holm(tost_p), strict=True):
+        row.p_tost_holm = p
+    m = max(1, sum(1 for r in rows if r.diff.testable))
+    for row, a, b in zip(rows, a_values, b_values, strict=True):
+        if row.verdict == "inconclusive" and row.margin is not None:
+            # at the level Holm asks of the family's hardest test (alpha / m): an upper bound
+            # on the seeds the adjusted test needs
+            row.seeds = seeds_to_resolve(a, b, row.bound, alpha / m)
+
+
+def compare_samples(point: str, a: str, b: str, metric: str, xa: list[float],
+                    xb: list[float], margin: Margin | None) -> Agreement:
+    """One comparison before the family's Holm adjustment (see judge)."""
+    diff = welch(xa, xb)
+    equiv = None
+    if margin is not None:
+        equiv = tost(xa, xb, margin.bound(diff.mean_a, diff.mean_b))
+    return Agreement(point, a, b, metric, diff, margin=margin, equiv=equiv)
 
 
 def _p(p: float) -> str:
@@ -172,6 +272,8 @@ class Section:
     label: str
     main_metric: str
     groups: list[Group]
+    #: equivalence margins by metric name or glob (salbench.margins), as the runs recorded
+    margins: dict[str, Margin] = field(default_factory=dict)
 
     @property
     def anchor(self) -> str:
@@ -232,24 +334,34 @@ class Section:
                 out[k] += v
         return dict(out)
 
-    def agreement(self) -> list[Agreement]:
-        """Every backend pair × final metric × sweep point; p Holm-adjusted per metric over
-        its pairs and sweep points (many are tested at once: unadjusted p would find false
-        disagreements by chance)."""
+    def margin(self, metric: str) -> Margin | None:
+        return margin_for(self.margins, metric)
+
+    def agreement(self, alpha: float = 0.05) -> list[Agreement]:
+        """Every backend pair × final metric × sweep point: Welch and TOST, p Holm-adjusted
+        per metric over its pairs and sweep points (many are tested at once: unadjusted p
+        would find false differences, and false equivalences, by chance)."""
+        cache = self.__dict__.setdefault("_agreement", {})
+        if alpha in cache:
+            return cache[alpha]
         rows: list[Agreement] = []
+        samples: list[tuple[list[float], list[float]]] = []
         for point in self.points:
             here = [g for g in self.groups if g.point == point and g.ok]
             for ga, gb in itertools.combinations(sorted(here, key=lambda g: g.backend), 2):
                 for m in self.metrics:
                     a, b = ga.values(m), gb.values(m)
                     if a or b:
-                        rows.append(Agreement(point, ga.backend, gb.backend, m, welch(a, b)))
-        # one family per metric: "do the backends agree on this metric?" over all pairs and
-        # sweep points
+                        rows.append(compare_samples(point, ga.backend, gb.backend, m, a, b,
+                                                    self.margin(m)))
+                        samples.append((a, b))
+        # one family per metric: "are the backends the same on this metric?" over all pairs
+        # and sweep points
         for metric in {r.metric for r in rows}:
-            family = [r for r in rows if r.metric == metric]
-            for row, p in zip(family, holm([r.diff.p for r in family]), strict=True):
-                row.p_holm = p
+            idx = [i for i, r in enumerate(rows) if r.metric == metric]
+            judge([rows[i] for i in idx], [samples[i][0] for i in idx],
+                  [samples[i][1] for i in idx], alpha)
+        cache[alpha] = rows
         return rows
 
     def sweep_lines(self, key: str, metric: str) -> list[SweepLine]:
@@ -278,18 +390,78 @@ def _sortable(v: Any) -> tuple[int, Any]:
     return (1, str(v))
 
 
-def build_sections(runs: list[RunRecord]) -> list[Section]:
-    """Group runs into sections (scenario, profile) and groups (backend, sweep point)."""
+def _flat(table: dict[str, Any], prefix: str = "") -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    for k, v in table.items():
+        name = f"{prefix}{k}"
+        if isinstance(v, dict):
+            out.update(_flat(v, name + "."))
+        elif isinstance(v, list | tuple):  # e.g. feedback's sizes: one readable, hashable value
+            out[name] = "[" + ", ".join(str(x) for x in v) + "]"
+        else:
+            out[name] = v
+    return out
+
+
+def run_settings(run: RunRecord) -> dict[str, Any]:
+    """A run's protocol parameters as it ran, flat with dotted keys (`unit.noise`): its
+    config's params, with the LIF unit as the backend resolved it (provenance) over what the
+    scenario set, so that a default noise model reads 'poisson', not absent."""
+    config = run.config if isinstance(run.config, dict) else {}
+    params = config.get("params")
+    flat = _flat(params) if isinstance(params, dict) else {}
+    prov = run.provenance if isinstance(run.provenance, dict) else {}
+    backend = prov.get("backend")
+    unit = backend.get("unit") if isinstance(backend, dict) else None
+    if isinstance(unit, dict):
+        flat.update(_flat(unit, "unit."))
+    return flat
+
+
+def varied_settings(runs: list[RunRecord]) -> list[str]:
+    """The settings that vary between runs of one backend (a sweep, or runs made with other
+    --set values into the same store): each changes results, so the report groups and
+    compares by it as by a sweep. Settings that only differ between backends (a chip's own
+    v_reset) are the backends' business and stay out, or no two backends would ever meet."""
+    seen: dict[tuple[str, str], set[Any]] = defaultdict(set)
+    keys: set[str] = set()
+    per_run = [(r.backend, run_settings(r)) for r in runs]
+    for _, flat in per_run:
+        keys.update(flat)
+    for backend, flat in per_run:
+        for k in keys:
+            v = flat.get(k)
+            seen[(backend, k)].add(v if not isinstance(v, float) or v == v else "nan")
+    return sorted({k for (_, k), values in seen.items() if len(values) > 1})
+
+
+def build_sections(runs: list[RunRecord],
+                   override_margins: dict[str, Margin] | None = None,
+                   context: list[RunRecord] | None = None) -> list[Section]:
+    """Group runs into sections (scenario, profile) and groups (backend, point): a point is
+    the run's sweep values and every setting varied within a backend (varied_settings; over
+    `runs` and `context`, e.g. the other store of a comparison, so both group alike);
+    `override_margins` (report/compare --set margins.X=...) over the runs' own."""
     by_section: dict[tuple[str, str], dict[tuple[str, str], Group]] = defaultdict(dict)
     labels: dict[tuple[str, str], str] = {}
     mains: dict[tuple[str, str], str] = {}
+    margins: dict[tuple[str, str], dict[str, Margin]] = {}
+    members: dict[tuple[str, str], list[RunRecord]] = defaultdict(list)
+    for r in [*runs, *(context or [])]:
+        members[(r.scenario, r.profile)].append(r)
+    varied = {key: varied_settings(rs) for key, rs in members.items()}
     for r in runs:
         key = (r.scenario, r.profile)
         labels[key] = r.label
+        margins[key] = run_margins(r, margins.get(key))
         main = r.notes.get("main_metric") if isinstance(r.notes, dict) else None
         if main:
             mains[key] = str(main)
         sweep = r.sweep if isinstance(r.sweep, dict) else {}
+        if varied[key]:
+            flat = run_settings(r)
+            # a setting a run does not have (the abstract model has no LIF unit) stays out
+            sweep = {**{k: flat[k] for k in varied[key] if flat.get(k) is not None}, **sweep}
         gkey = (r.backend, point_key(sweep))
         group = by_section[key].setdefault(gkey, Group(r.backend, sweep))
         group.runs.append(r)
@@ -298,8 +470,33 @@ def build_sections(runs: list[RunRecord]) -> list[Section]:
         groups = sorted(by_section[key].values(),
                         key=lambda g: (g.backend, sorted((k, _sortable(v))
                                                          for k, v in g.sweep.items())))
-        sections.append(Section(key[0], key[1], labels[key], mains.get(key, ""), groups))
+        section_margins = {**margins.get(key, {}), **(override_margins or {})}
+        sections.append(Section(key[0], key[1], labels[key], mains.get(key, ""), groups,
+                                section_margins))
     return sections
+
+
+@functools.cache
+def _protocol_margins(protocol: str) -> dict[str, Margin]:
+    """A protocol's declared margins, for runs stored before runs recorded their own."""
+    try:
+        from salbench.registry import scenario_entry_points
+
+        eps = scenario_entry_points()
+        cls = eps[protocol].load() if protocol in eps else None
+    except Exception:  # noqa: BLE001 - a broken plugin must not break the report
+        return {}
+    return dict(getattr(cls, "margins", {}) or {})
+
+
+def run_margins(run: RunRecord, seen: dict[str, Margin] | None = None) -> dict[str, Margin]:
+    """The margins a run was judged by: those it recorded, else its protocol's. Runs of one
+    section recorded with other margins (a later --set margins.X): the later run wins."""
+    config = run.config if isinstance(run.config, dict) else {}
+    recorded = load_margins(config.get("margins"))
+    if not recorded and "margins" not in config:
+        recorded = _protocol_margins(run.protocol)
+    return {**(seen or {}), **recorded}
 
 
 def backend_colours(runs: list[RunRecord]) -> dict[str, str]:
@@ -308,3 +505,76 @@ def backend_colours(runs: list[RunRecord]) -> dict[str, str]:
     from salbench.report.svg import PALETTE
 
     return {b: PALETTE[i % len(PALETTE)] for i, b in enumerate(sorted({r.backend for r in runs}))}
+
+
+@dataclass
+class EffectRow:
+    """One profile of an ablation at one point, against the ablation's baseline there."""
+
+    effect: str
+    group: Group
+    #: metric -> the comparison baseline (A) → this profile (B); absent for the baseline
+    against: dict[str, Agreement] = field(default_factory=dict)
+
+
+@dataclass
+class Ablation:
+    """What each hardware effect costs in one section: every profile with a recorded
+    `effect` (backends/bss2-*.toml, [backend] effect) against the one with effect 'none'
+    (bss2-ideal) at the same point, on every final metric; Welch and TOST Holm-adjusted per
+    metric over the effects and points."""
+
+    section: Section
+    baseline: str
+    rows: list[EffectRow]
+
+    @property
+    def points(self) -> list[str]:
+        return list(dict.fromkeys(r.group.point for r in self.rows))
+
+    def comparisons(self, metric: str) -> list[tuple[EffectRow, Agreement]]:
+        return [(r, r.against[metric]) for r in self.rows if metric in r.against]
+
+
+def run_effect(run: RunRecord) -> str:
+    """The hardware effect a run's backend profile stands for ('' outside the ablation)."""
+    config = run.config if isinstance(run.config, dict) else {}
+    effect = config.get("effect")
+    return effect if isinstance(effect, str) else ""
+
+
+def ablation(section: Section, alpha: float = 0.05) -> Ablation | None:
+    """The section's hardware ablation, or None without a baseline and one other effect."""
+    effects: dict[str, str] = {}
+    for r in section.runs:
+        if (e := run_effect(r)) and r.backend not in effects:
+            effects[r.backend] = e
+    baselines = [b for b, e in effects.items() if e == ABLATION_BASELINE]
+    if not baselines or len(set(effects.values())) < 2:
+        return None
+    baseline = sorted(baselines)[0]
+    rows: list[EffectRow] = []
+    samples: list[tuple[Agreement, list[float], list[float]]] = []
+    for point in section.points:
+        base = section.group(baseline, point)
+        if base is None or not base.ok:
+            continue
+        rows.append(EffectRow(ABLATION_BASELINE, base))
+        here = [g for g in section.groups if g.point == point and g.backend in effects
+                and g.backend != baseline and g.ok]
+        for g in sorted(here, key=lambda g: (effect_rank(effects[g.backend]), g.backend)):
+            row = EffectRow(effects[g.backend], g)
+            for m in section.metrics:
+                a, b = base.values(m), g.values(m)
+                if a or b:
+                    row.against[m] = compare_samples(point, baseline, g.backend, m, a, b,
+                                                     section.margin(m))
+                    samples.append((row.against[m], a, b))
+            rows.append(row)
+    if len(rows) < 2:
+        return None
+    for metric in {c.metric for c, _, _ in samples}:
+        family = [s for s in samples if s[0].metric == metric]
+        judge([c for c, _, _ in family], [a for _, a, _ in family], [b for _, _, b in family],
+              alpha)
+    return Ablation(section, baseline, rows)

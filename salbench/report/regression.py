@@ -10,6 +10,17 @@ hardware s) and `emulator_time` (bss2: emulator wall s).
 
 A threshold counts as crossed only when the change is also significant (Welch t-test,
 p < alpha) whenever both sides have at least two seeds: seed noise alone must not fail CI.
+
+Beside the threshold status every change has the report's verdict (model.Agreement):
+equivalent / different / inconclusive against the metric's equivalence margin, TOST and
+Welch Holm-adjusted per metric over the configurations.
+
+Runtimes are a property of the machine as much as of the code: as asv and pytest-benchmark
+keep results per machine, quantities in MACHINE_BOUND are compared only between runs from
+the same machine (provenance `machine`: hostname, CPU model, cores, architecture). Otherwise
+their changes get status `other-machine`, cross no threshold, and `salbench compare` says so
+(and refuses an explicit --fail-on on them), unless `cross_machine` asks for the comparison
+anyway; then each such change is flagged.
 """
 
 from __future__ import annotations
@@ -19,13 +30,19 @@ import math
 import re
 from dataclasses import dataclass, field
 
+from salbench.margins import Margin, margin_for
 from salbench.report import metrics as mx
-from salbench.report.model import Group, build_sections
+from salbench.report.model import Agreement, Group, build_sections, compare_samples, judge
 from salbench.report.stats import Difference, Summary, mean_ci, welch
 from salbench.store import RunRecord
 
 DEFAULT_THRESHOLDS = ("runtime:+20%", "memory:+20%", "*:10%")
 COMPARED_RUN_QUANTITIES = ("runtime", "memory", "hardware_time", "emulator_time")
+#: quantities that depend on the machine a run ran on (hardware_time is the emulated chip's,
+#: computed from the model: the same everywhere)
+MACHINE_BOUND = ("runtime", "memory", "emulator_time", "rtf")
+#: the provenance fields that identify a machine for timing purposes
+MACHINE_FIELDS = ("hostname", "cpu_model", "cores", "arch")
 _THRESHOLD = re.compile(r"^(?P<name>[^:]+):(?P<sign>\+-|±|-\+|\+|-)?(?P<amount>\d+(\.\d*)?"
                         r"([eE][-+]?\d+)?|\.\d+)(?P<pct>%)?$")
 # changes this small are floating-point noise, not regressions (e.g. a conserved sum)
@@ -85,7 +102,17 @@ class Change:
     new: Summary
     diff: Difference
     threshold: Threshold | None
-    status: str  # worse | better | changed | same | untested
+    status: str  # worse | better | changed | same | untested | other-machine
+    #: the equivalence verdict of new against baseline (model.Agreement)
+    judgement: Agreement | None = None
+    #: a machine-bound quantity compared across machines (only with cross_machine)
+    cross_machine: bool = False
+
+    @property
+    def verdict(self) -> str:
+        if self.status == "other-machine":
+            return "not compared"
+        return self.judgement.verdict if self.judgement is not None else "untested"
 
     @property
     def relative(self) -> float:
@@ -113,6 +140,13 @@ class Comparison:
     only_new: list[str] = field(default_factory=list)
     thresholds: list[Threshold] = field(default_factory=list)
     alpha: float = 0.05
+    #: machine(s) of each side when they differ (machine_id), else empty
+    machines_base: list[str] = field(default_factory=list)
+    machines_new: list[str] = field(default_factory=list)
+
+    @property
+    def other_machine(self) -> list[Change]:
+        return [c for c in self.changes if c.status == "other-machine"]
 
     @property
     def crossed(self) -> list[Change]:
@@ -131,14 +165,29 @@ class Comparison:
 
     @property
     def unremarkable(self) -> list[Change]:
-        return [c for c in self.changes if c.status in ("same", "untested")]
+        return [c for c in self.changes if c.status in ("same", "untested", "other-machine")]
 
 
-def _groups(runs: list[RunRecord]) -> dict[tuple[str, str, str, str], tuple[Group, str]]:
+def machine_id(run: RunRecord) -> str:
+    """The machine a run ran on, as one readable string ('unknown' without provenance)."""
+    prov = run.provenance if isinstance(run.provenance, dict) else {}
+    machine = prov.get("machine")
+    if not isinstance(machine, dict) or not machine:
+        return "unknown"
+    return " · ".join(str(machine.get(k, "?")) for k in MACHINE_FIELDS)
+
+
+def _machines(g: Group) -> set[str]:
+    return {machine_id(r) for r in g.ok}
+
+
+def _groups(runs: list[RunRecord], margins: dict[str, Margin] | None = None,
+            context: list[RunRecord] | None = None,
+            ) -> dict[tuple[str, str, str, str], tuple[Group, str, dict[str, Margin]]]:
     out = {}
-    for s in build_sections(runs):
+    for s in build_sections(runs, margins, context):
         for g in s.groups:
-            out[(s.scenario, s.profile, g.backend, g.point)] = (g, s.main_metric)
+            out[(s.scenario, s.profile, g.backend, g.point)] = (g, s.main_metric, s.margins)
     return out
 
 
@@ -157,16 +206,31 @@ def _status(th: Threshold | None, metric: str, base: Summary, d: Difference,
 
 
 def compare(base_runs: list[RunRecord], new_runs: list[RunRecord],
-            thresholds: list[str] | None = None, alpha: float = 0.05) -> Comparison:
+            thresholds: list[str] | None = None, alpha: float = 0.05, *,
+            margins: dict[str, Margin] | None = None,
+            cross_machine: bool = False) -> Comparison:
     """Compare every configuration present in both stores on every final metric and on
-    runtime, memory and hardware time."""
+    runtime, memory and hardware time (machine-bound ones only on the same machine unless
+    `cross_machine`); `margins` over those the new store's runs recorded."""
     parsed = [parse_threshold(t) for t in (thresholds or DEFAULT_THRESHOLDS)]
-    base, new = _groups(base_runs), _groups(new_runs)
+    # both stores grouped by the settings varied in either, so that the same configuration
+    # has the same name on both sides
+    base = _groups(base_runs, margins, new_runs)
+    new = _groups(new_runs, margins, base_runs)
     out = Comparison(thresholds=parsed, alpha=alpha)
     out.only_base = [" · ".join(k) for k in sorted(set(base) - set(new))]
     out.only_new = [" · ".join(k) for k in sorted(set(new) - set(base))]
+    samples: list[tuple[list[float], list[float]]] = []
+    seen_base: set[str] = set()
+    seen_new: set[str] = set()
     for key in sorted(set(base) & set(new)):
-        (gb, main), (gn, _) = base[key], new[key]
+        (gb, main, section_margins), (gn, _, new_margins) = base[key], new[key]
+        section_margins = {**section_margins, **new_margins}
+        mb, mn = _machines(gb), _machines(gn)
+        other_machine = bool(mb and mn and mb != mn)
+        if other_machine:
+            seen_base |= mb
+            seen_new |= mn
         names: dict[str, None] = {main: None} if main else {}
         for g in (gb, gn):
             for r in g.ok:
@@ -180,8 +244,20 @@ def compare(base_runs: list[RunRecord], new_runs: list[RunRecord],
             th = next((t for t in parsed if t.applies(metric)), None)
             d = welch(a, b)
             sa = mean_ci(a)
+            machine_bound = other_machine and metric in MACHINE_BOUND
+            status = ("other-machine" if machine_bound and not cross_machine
+                      else _status(th, metric, sa, d, alpha))
+            judgement = compare_samples(key[3], "baseline", "new", metric, a, b,
+                                        margin_for(section_margins, metric))
             out.changes.append(Change(key[0], key[1], key[2], key[3], metric, sa, mean_ci(b),
-                                      d, th, _status(th, metric, sa, d, alpha)))
+                                      d, th, status, judgement, machine_bound))
+            samples.append((a, b))
+    # one family per metric over all configurations, as the report's cross-backend tests
+    for metric in {c.metric for c in out.changes}:
+        idx = [i for i, c in enumerate(out.changes) if c.metric == metric]
+        judge([j for i in idx if (j := out.changes[i].judgement) is not None],
+              [samples[i][0] for i in idx], [samples[i][1] for i in idx], alpha)
+    out.machines_base, out.machines_new = sorted(seen_base), sorted(seen_new)
     return out
 
 

@@ -123,3 +123,97 @@ def box_stats(values: Iterable[float | None]) -> tuple[float, float, float, floa
     lo = float(x[x >= q1 - 1.5 * iqr].min())
     hi = float(x[x <= q3 + 1.5 * iqr].max())
     return lo, q1, med, q3, hi
+
+
+@dataclass(frozen=True)
+class Equivalence:
+    """Welch-type TOST of |B − A| < bound: the two one-sided t-tests and their p (the larger
+    of the two); NaN without a bound or with n < 2 on a side."""
+
+    bound: float
+    p: float
+    p_lower: float
+    p_upper: float
+    #: the (1 − 2 alpha) CI of B − A at alpha 0.05 (the 90 % CI): TOST at 5 % says
+    #: "equivalent" exactly when it lies inside ±bound
+    low: float
+    high: float
+
+    @property
+    def testable(self) -> bool:
+        return math.isfinite(self.p)
+
+
+def _spread(x: np.ndarray, y: np.ndarray) -> tuple[float, float, float]:
+    """(difference of means, Welch standard error, Welch-Satterthwaite dof)."""
+    va, vb = float(x.var(ddof=1)) / x.size, float(y.var(ddof=1)) / y.size
+    se = math.sqrt(va + vb)
+    dof = (va + vb) ** 2 / (va**2 / (x.size - 1) + vb**2 / (y.size - 1)) if se > 0 else math.inf
+    return float(y.mean() - x.mean()), se, dof
+
+
+def tost(a: Iterable[float | None], b: Iterable[float | None], bound: float,
+         alpha: float = 0.05) -> Equivalence:
+    """Two one-sided Welch t-tests of H0: B − A ≤ −bound and H0: B − A ≥ +bound (Schuirmann).
+
+    Both rejected at `alpha` (p = max of the two < alpha) means the difference lies within
+    ±bound: equivalence. As scipy.stats.ttest_ind(b, a, equal_var=False, alternative=...)
+    with the data shifted by ∓bound (tests/test_report_stats.py checks they agree), computed
+    from the t CDF directly for the report's thousands of tests."""
+    x, y = finite(a), finite(b)
+    nan = math.nan
+    if not (math.isfinite(bound) and bound > 0) or x.size < 2 or y.size < 2:
+        return Equivalence(bound, nan, nan, nan, nan, nan)
+    d, se, dof = _spread(x, y)
+    scale = max(abs(float(x.mean())), abs(float(y.mean())), 1e-300)
+    if se <= 1e-12 * scale:  # constant samples: the verdict is the difference itself
+        inside = abs(d) < bound
+        p = 0.0 if inside else 1.0
+        return Equivalence(bound, p, p, p, d, d)
+    p_lower = float(special.stdtr(dof, -(d + bound) / se))  # H0: d <= -bound
+    p_upper = float(special.stdtr(dof, (d - bound) / se))  # H0: d >= +bound
+    half = _t_quantile(1 - alpha, dof) * se
+    return Equivalence(bound, max(p_lower, p_upper), p_lower, p_upper, d - half, d + half)
+
+
+def seeds_to_resolve(a: Iterable[float | None], b: Iterable[float | None], bound: float,
+                     alpha: float = 0.05, power: float = 0.8,
+                     limit: int = 10_000) -> int | None:
+    """Seeds per side that would resolve an inconclusive comparison with probability `power`,
+    if the observed spread of each side and the observed difference held: the fewer of
+    those that show equivalence (TOST at `alpha`, possible when |B − A| < bound) and those
+    that show a difference (two-sided Welch test at `alpha`, possible when B ≠ A). The usual
+    normal-approximation power formula with t quantiles at the Welch dof of that n; None
+    when no n up to `limit` would, or when there is no spread to go on."""
+    x, y = finite(a), finite(b)
+    if x.size < 2 or y.size < 2:
+        return None
+    d = float(y.mean() - x.mean())
+    var_a, var_b = float(x.var(ddof=1)), float(y.var(ddof=1))
+    if var_a + var_b <= 0:
+        return None
+    z_power = float(special.ndtri(power))
+
+    def needed(gap: float, q: float) -> int | None:
+        def enough(n: int) -> bool:
+            va, vb = var_a / n, var_b / n
+            se = math.sqrt(va + vb)
+            dof = (va + vb) ** 2 / ((va**2 + vb**2) / (n - 1))
+            return gap / se >= _t_quantile(q, dof) + z_power
+
+        if gap <= 0 or not enough(limit):
+            return None
+        lo, hi = 2, limit  # enough() is monotone in n: bisect
+        while lo < hi:
+            mid = (lo + hi) // 2
+            if enough(mid):
+                hi = mid
+            else:
+                lo = mid + 1
+        return lo
+
+    options = [needed(abs(d), 1 - alpha / 2)]  # to show the difference
+    if math.isfinite(bound):
+        options.append(needed(bound - abs(d), 1 - alpha))  # to show equivalence
+    found = [n for n in options if n is not None]
+    return min(found) if found else None

@@ -24,6 +24,7 @@ class BackendSource:
     description: str
     settings: dict[str, Any]  # the profile's [settings] over its parents' (see extends)
     path: str | None
+    effect: str = ""  # [backend] effect: the profile's place in the hardware ablation
 
 
 def backend_sources() -> dict[str, BackendSource | str]:
@@ -69,7 +70,7 @@ def resolve_backend(ref: str) -> BackendSource:
                           if isinstance(err, ValidationError) else str(err))
                 raise ConfigError(detail) from None
         return BackendSource(path.stem, profile.adapter, eps[profile.adapter].value,
-                             profile.description, profile.settings, str(path))
+                             profile.description, profile.settings, str(path), profile.effect)
     if ref not in eps:
         known = sorted(set(eps) | set(files))
         raise ConfigError(f"unknown backend '{ref}'; choose one of {known}")

@@ -10,6 +10,7 @@ from dataclasses import asdict, dataclass, field
 from typing import Any
 
 from salbench.catalogue import deep_merge
+from salbench.margins import dump_margins
 from salbench.runner.backend_sources import (
     backend_class,
     check_backend,
@@ -42,11 +43,18 @@ class Cell:
     seed: int
     timeout_s: float
     extra: dict[str, Any] = field(default_factory=dict)
+    #: equivalence margins the report judges this run by (salbench.margins, as JSON);
+    #: not part of the key: a margin does not change what a run computes
+    margins: dict[str, Any] = field(default_factory=dict)
+    #: the backend profile's place in the hardware ablation ([backend] effect; '' if none):
+    #: a label of the settings, which the key holds already
+    effect: str = ""
 
     @property
     def key(self) -> str:
         """Identity of the cell, so a resumed sweep skips what is already stored."""
-        data = {k: v for k, v in asdict(self).items() if k not in ("timeout_s", "label")}
+        data = {k: v for k, v in asdict(self).items()
+                if k not in ("timeout_s", "label", "margins", "effect")}
         blob = json.dumps(data, sort_keys=True, default=str)
         return hashlib.sha256(blob.encode()).hexdigest()[:16]
 
@@ -84,6 +92,7 @@ def expand_cells(
         runner.update(over.runner)
         base = deep_merge(deep_merge(source.params, prof), over.params)
         sweep = {**source.sweep, **over.sweep}
+        margins = dump_margins({**source.margins, **over.margins})
         limit = timeout_s or runner.get("timeout_s", DEFAULT_TIMEOUT_S)
         if isinstance(limit, bool) or not isinstance(limit, int | float) or not limit > 0:
             raise ConfigError(f"timeout_s of scenario '{source.name}' must be a positive "
@@ -103,6 +112,6 @@ def expand_cells(
                         protocol_target=source.target, profile=profile, params=params,
                         sweep=point, backend=b.name, adapter=b.adapter,
                         adapter_target=b.target, settings=b.settings, seed=seed,
-                        timeout_s=float(limit),
+                        timeout_s=float(limit), margins=margins, effect=b.effect,
                     ))
     return cells

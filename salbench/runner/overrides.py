@@ -2,8 +2,11 @@
 
 The value is read as TOML, else taken as a bare string; `sweep.KEY=a,b,c` gives a list.
 For `salbench run`, `Overrides.parse` sorts them into protocol parameters (`KEY` or
-`params.KEY`, dotted keys into tables), sweep axes (`sweep.KEY`) and runner settings
-(`RUNNER_KEYS`).
+`params.KEY`, dotted keys into tables), sweep axes (`sweep.KEY`), equivalence margins
+(`margins.METRIC=0.05` absolute or `margins.METRIC=25%` relative; salbench.margins) and
+runner settings (`RUNNER_KEYS`). Margins are judgement, not configuration: they do not
+change a run, so they are not part of its cell key (a re-run with another margin is the
+same cell), and `salbench report` / `compare` accept them too.
 """
 
 from __future__ import annotations
@@ -12,6 +15,7 @@ import tomllib
 from dataclasses import dataclass, field
 from typing import Any
 
+from salbench.margins import Margin, MarginError, parse_margin
 from salbench.runner.errors import ConfigError
 
 #: keys of a profile or `--set` that set the runner, not the protocol
@@ -52,6 +56,30 @@ def set_nested(target: dict[str, Any], parts: list[str], value: Any) -> None:
     target[parts[-1]] = value
 
 
+def parse_margin_override(text: str, parts: list[str], value: Any) -> dict[str, Margin]:
+    """`margins.METRIC=VALUE` -> {METRIC: Margin}; ConfigError (one line) otherwise."""
+    if len(parts) != 2 or not parts[1]:
+        raise ConfigError(f"--set '{text}': say which metric, e.g. margins.dkl=25% or "
+                          "margins.angle_deg=2")
+    try:
+        return {parts[1]: parse_margin(value, f"--set margins.{parts[1]}")}
+    except MarginError as err:
+        raise ConfigError(str(err)) from None
+
+
+def margin_overrides(texts: list[str]) -> dict[str, Margin]:
+    """The margins of `--set margins.METRIC=VALUE` options (report, compare); any other key
+    is refused: those commands judge stored runs and change nothing else."""
+    out: dict[str, Margin] = {}
+    for text in texts:
+        parts, value = parse_override(text)
+        if parts[0] != "margins":
+            raise ConfigError(f"--set '{text}': only margins.METRIC=VALUE applies here (the "
+                              "runs are stored; re-run to change a parameter)")
+        out.update(parse_margin_override(text, parts, value))
+    return out
+
+
 @dataclass
 class Overrides:
     """The `--set` options of `salbench run`, sorted by what they set."""
@@ -59,13 +87,16 @@ class Overrides:
     params: dict[str, Any] = field(default_factory=dict)  # nested like [params]
     sweep: dict[str, list[Any]] = field(default_factory=dict)  # "a.b" -> values
     runner: dict[str, Any] = field(default_factory=dict)  # RUNNER_KEYS
+    margins: dict[str, Margin] = field(default_factory=dict)  # metric or glob -> margin
 
     @classmethod
     def parse(cls, texts: list[str]) -> Overrides:
         out = cls()
         for text in texts:
             parts, value = parse_override(text)
-            if parts[0] == "sweep":
+            if parts[0] == "margins":
+                out.margins.update(parse_margin_override(text, parts, value))
+            elif parts[0] == "sweep":
                 out.sweep[".".join(parts[1:])] = value
             elif parts[0] in RUNNER_KEYS:
                 out.runner[parts[0]] = value

@@ -10,15 +10,19 @@ Scenario TOML layout (see scenarios/pair.toml):
     [profiles.quick]             # overrides of [params]; `timeout_s` is the run time limit
     [profiles.paper]
     [sweep]                      # optional: parameter = [values], one run per combination
+    [margins]                    # optional: equivalence margins over the protocol's own,
+                                 # METRIC = 0.05 (absolute) or "25%" (relative); see
+                                 # salbench.margins
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from salbench.catalogue import catalogue_files, only_keys, read_toml
+from salbench.margins import Margin, MarginError, parse_margins
 from salbench.protocols.base import ScenarioProtocol
 from salbench.registry import scenario_entry_points
 from salbench.runner.errors import ConfigError
@@ -35,6 +39,8 @@ class ScenarioSource:
     profiles: dict[str, dict[str, Any]]
     sweep: dict[str, list[Any]]
     path: str | None
+    #: the protocol's equivalence margins, then the TOML's [margins] over them
+    margins: dict[str, Margin] = field(default_factory=dict)
 
 
 def scenario_sources() -> dict[str, ScenarioSource | str]:
@@ -84,10 +90,11 @@ def resolve_scenario(ref: str) -> ScenarioSource:
             )
         cls, target = protocol_class(ref, "entry points")
         return ScenarioSource(ref, cls.description, cls.description, ref, target, {},
-                              {k: dict(v) for k, v in cls.profiles.items()}, {}, None)
+                              {k: dict(v) for k, v in cls.profiles.items()}, {}, None,
+                              dict(cls.margins))
     data = read_toml(path, "scenario")
     where = f"scenario file {path.name}"
-    only_keys(data, {"scenario", "params", "profiles", "sweep"}, where)
+    only_keys(data, {"scenario", "params", "profiles", "sweep", "margins"}, where)
     head = data.get("scenario", {})
     only_keys(head, {"protocol", "label", "description"}, f"[scenario] of {path.name}")
     protocol = head.get("protocol")
@@ -103,6 +110,11 @@ def resolve_scenario(ref: str) -> ScenarioSource:
     for key, values in sweep.items():
         if not isinstance(values, list) or not values:
             raise ConfigError(f"[sweep] {key} in {path.name} must be a non-empty list")
+    try:
+        margins = {**cls.margins, **parse_margins(data.get("margins", {}),
+                                                  f"[margins] of {path.name}:")}
+    except MarginError as err:
+        raise ConfigError(str(err)) from None
     label = head.get("label", cls.description)
     return ScenarioSource(path.stem, label, head.get("description", label), protocol, target,
-                          data.get("params", {}), profiles, sweep, str(path))
+                          data.get("params", {}), profiles, sweep, str(path), margins)
