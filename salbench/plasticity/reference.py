@@ -100,6 +100,7 @@ def weight_at(times: np.ndarray, weights: np.ndarray, t: float, w0: float,
               lag: float = 0.0) -> float:
     """The weight a read-out at time t sees, given a ``sal_trajectory``: the value after the
     last pre spike processed by then. ``lag`` is when the simulator processes a pre spike
-    after its emission (NEST: at delivery, the delay; NEURON: 0)."""
+    after its emission (NEURON: 0; NEST: when it delivers the spike to its target, at the
+    next communication step, within about one min_delay)."""
     done = np.flatnonzero(times + lag <= t + TIE_EPS)
     return float(weights[done[-1]]) if len(done) else float(w0)

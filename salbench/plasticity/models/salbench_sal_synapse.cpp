@@ -152,26 +152,43 @@ public:
   bool
   send( nest::Event& e, size_t tid, const CommonPropertiesType& )
   {
-    const double t_spike = e.get_stamp().get_ms();
+    // NEST's grid time of the spike, which bounds the history read (as in stdp_*_synapse)
+    const double t_stamp = e.get_stamp().get_ms();
+    // the rule uses the spike's own time: pyNN.nest's spike generators send precise
+    // (off-grid) times, stamped with the end of their step and an offset; a time such as
+    // 70.4 ms (70.400000000000006 in binary) is stamped 70.5 ms. NEST's own STDP synapses
+    // ignore the offset; SAL would then pair a spike recorded at 70.4 ms as if at 70.5 ms.
+    const double t_pre = t_stamp - e.get_offset();
     nest::Node* target = get_target( tid );
     const double dendritic_delay = get_delay();
 
-    // post spikes seen at the synapse (t_post + d) in (t_lastspike_, t_spike], in order
+    // post spikes seen at the synapse (t_post + d) in (t_lastspike_, t_stamp], in order;
+    // one seen after an off-grid t_pre, within its step, comes after the pre spike
     std::deque< nest::histentry >::iterator start;
     std::deque< nest::histentry >::iterator finish;
-    target->get_history( t_lastspike_ - dendritic_delay, t_spike - dendritic_delay, &start, &finish );
+    target->get_history( t_lastspike_ - dendritic_delay, t_stamp - dendritic_delay, &start, &finish );
+    bool pre_done = false;
     for ( ; start != finish; ++start )
     {
-      on_post_( start->t_ + dendritic_delay );
+      const double tp = start->t_ + dendritic_delay;
+      if ( not pre_done and tp - t_pre > EPS )
+      {
+        on_pre_( t_pre );
+        pre_done = true;
+      }
+      on_post_( tp );
     }
-    on_pre_( t_spike );
+    if ( not pre_done )
+    {
+      on_pre_( t_pre );
+    }
 
     e.set_receiver( *target );
     e.set_weight( weight_ );
     e.set_delay_steps( get_delay_steps() );
     e.set_rport( get_rport() );
     e();
-    t_lastspike_ = t_spike;
+    t_lastspike_ = t_stamp;
     return true;
   }
 
@@ -182,8 +199,8 @@ private:
     return w < w_min_ ? w_min_ : ( w > w_max_ ? w_max_ : w );
   }
 
-  // a post spike seen at time tp; never simultaneous with a pre spike already processed
-  // (a post seen exactly at a pre's time is processed before that pre, see send)
+  // a post spike seen at time tp (a post seen exactly at a pre's time is processed before
+  // that pre, see send, so it never ties with a pre already processed)
   void
   on_post_( double tp )
   {
