@@ -142,7 +142,8 @@ def test_weights_match_reference(sim: str, delay: float) -> None:
     """Per-connection a_causal, clipping at both bounds, several read-outs."""
     readouts = [100.0, 200.0, 300.0, 400.0]
     pre, drive = spike_pattern(1, readouts, delay)
-    params = dict(weight=0.004, delay=delay, tau=10.0, eta=0.0008, a_causal=[[1.4], [0.5]],  # [pre, post], as PyNN takes arrays
+    # a_causal per connection, [pre, post] as PyNN takes arrays
+    params = dict(weight=0.004, delay=delay, tau=10.0, eta=0.0008, a_causal=[[1.4], [0.5]],
                   a_acausal=0.9, w_min=0.0015, w_max=0.0055)
     case = {"pre": pre, "drive": drive, "readouts": readouts, "params": params}
     out = run_case(sim, case)

@@ -13,7 +13,13 @@ import importlib
 from types import ModuleType
 from typing import Any
 
+from salbench.plasticity.nest_build import use_pynn_extensions
 from salbench.plasticity.params import SALSynapseParams
+
+# a plain PyNN script that imports this package before pyNN.nest then loads PyNN's NEST
+# extension built by `salbench prepare` instead of running cmake at import (native-sal.md);
+# cheap (no NEST import), and nothing happens where no build exists
+use_pynn_extensions()
 
 __all__ = ["SALSynapseParams", "install", "sal_synapse"]
 
