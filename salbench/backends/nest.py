@@ -139,10 +139,38 @@ class NestBackend(PyNNBackend):
     simulator_dists = ("nest-simulator",)
     network_class = NestSamplingNetwork
 
+    @classmethod
+    def prepare(cls, settings: dict[str, Any]) -> str:
+        # PyNN's NEST extension first (pyNN.nest tries, and with the wheel's own nest-config
+        # fails, to build it with cmake on every import that cannot load it), then the
+        # import, then salbench's SAL synapse module: all cached (native-sal.md)
+        import time
+
+        from salbench.plasticity.nest_build import (
+            build_pynn_extensions,
+            build_sal_module,
+            use_pynn_extensions,
+        )
+
+        t0 = time.perf_counter()
+        build_pynn_extensions()
+        use_pynn_extensions()
+        t1 = time.perf_counter()
+        done = super().prepare(settings)
+        t2 = time.perf_counter()
+        module = build_sal_module()
+        t3 = time.perf_counter()
+        return (f"PyNN's NEST extensions ready in {t1 - t0:.1f} s; {done}; SAL synapse module "
+                f"{module} ready in {t3 - t2:.1f} s")
+
     def seed_kwargs(self, seed: int) -> dict[str, Any]:
         return {"rng_seed": seed}
 
     def setup(self, seed: int) -> None:
+        # find PyNN's extension built by `salbench prepare` instead of re-running cmake
+        from salbench.plasticity.nest_build import use_pynn_extensions
+
+        use_pynn_extensions()
         super().setup(seed)
         self.sim.nest.set_verbosity("M_ERROR")
         # NEST logs every resize of its spike buffers in the kernel status, and pyNN.nest

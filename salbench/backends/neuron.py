@@ -96,9 +96,11 @@ class NeuronBackend(PyNNBackend):
         # PyNN's own mechanisms (built on import) and salbench's white-noise source, so that
         # neither is compiled inside a timed run on a fresh machine
         from salbench.backends.neuron_noise import compile_mechanisms
+        from salbench.plasticity.neuron import compile_mechanism
 
         done = super().prepare(settings)
-        return f"{done}; salbench's NMODL mechanisms compiled in {compile_mechanisms()}"
+        return (f"{done}; salbench's NMODL mechanisms compiled in {compile_mechanisms()}; "
+                f"SAL weight adjuster (StdwaSAL) in {compile_mechanism()}")
 
     def seed_kwargs(self, seed: int) -> dict[str, Any]:
         # pyNN.neuron ignores rng_seed; its random streams are seeded from this base seed.

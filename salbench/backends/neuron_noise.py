@@ -56,11 +56,12 @@ def _neuron_prefix() -> Path:
     return Path(spec.origin).parent
 
 
-def mechanisms_key() -> str:
-    """Hash of the .mod sources, the NEURON version and its install location: the compiled
-    library links against that install's libnrniv (RUNPATH), so another venv gets its own."""
+def mechanisms_key(source: Path = MECHANISM_DIR) -> str:
+    """Hash of the .mod sources in `source`, the NEURON version and its install location: the
+    compiled library links against that install's libnrniv (RUNPATH), so another venv gets its
+    own."""
     digest = hashlib.sha256()
-    for mod in sorted(MECHANISM_DIR.glob("*.mod")):
+    for mod in sorted(source.glob("*.mod")):
         digest.update(mod.name.encode() + b"\0" + mod.read_bytes() + b"\0")
     digest.update(metadata.version("neuron").encode() + b"\0")
     digest.update(str(_neuron_prefix()).encode())
@@ -89,8 +90,11 @@ def _build_tools(env: dict[str, str]) -> str:
     return nrnivmodl
 
 
-def compile_mechanisms() -> Path:
-    """Compile salbench's .mod files once into the cache and return the folder to load.
+def compile_mechanisms(source: Path = MECHANISM_DIR) -> Path:
+    """Compile the .mod files of `source` (default: salbench's noise mechanism) once into the
+    cache and return the folder to load. Other folders (salbench.plasticity's SAL weight
+    adjuster) get cache entries of their own, so editing one never rebuilds the other nor
+    changes the noise mechanism's key, which calibrations depend on.
 
     Idempotent (an existing build is returned at once) and safe when several processes call
     it at the same time: each builds in its own temporary folder beside the target and renames
@@ -98,7 +102,7 @@ def compile_mechanisms() -> Path:
     a loser of the race drops its copy and uses the winner's.
     """
     root = cache_root()
-    folder = root / mechanisms_key()
+    folder = root / mechanisms_key(source)
     if _is_built(folder):
         return folder
     root.mkdir(parents=True, exist_ok=True)
@@ -113,7 +117,7 @@ def compile_mechanisms() -> Path:
         # mkdtemp makes it private (0700); the cache entry it becomes is shared like any other
         build.chmod(0o755)
         # a self-contained copy: the cache entry then shows what it was built from
-        mods = sorted(MECHANISM_DIR.glob("*.mod"))
+        mods = sorted(source.glob("*.mod"))
         for mod in mods:
             shutil.copy2(mod, build / mod.name)
         proc = subprocess.run([nrnivmodl, *(mod.name for mod in mods)], cwd=build, env=env,
@@ -122,7 +126,7 @@ def compile_mechanisms() -> Path:
             tail = "\n".join((proc.stdout + proc.stderr).splitlines()[-30:])
             # the fix last: `salbench prepare` reports a failure by its last line
             raise RuntimeError(
-                f"nrnivmodl failed (exit {proc.returncode}) on {MECHANISM_DIR}:\n{tail}\n"
+                f"nrnivmodl failed (exit {proc.returncode}) on {source}:\n{tail}\n"
                 "nrnivmodl failed: check that a C++ compiler and make work (Debian/Ubuntu: "
                 "`apt-get install g++ make`) and that the neuron wheel is intact")
         try:

@@ -2,29 +2,53 @@
 
 ``sal_synapse(sim, **parameters)`` returns a synapse type of the PyNN backend module ``sim``
 (pyNN.nest, pyNN.neuron or salbench.simulators.bss2) for ``sim.Projection(...,
-synapse_type=...)``. Parameters: see :class:`SALSynapseParams`.
+synapse_type=...)``. Parameters: see :class:`SALSynapseParams`. On NEST call it (or
+``install(sim)``) after ``sim.setup()`` and before creating populations: NEST loads the
+compiled SAL module only into an empty network (native-sal.md).
 """
 
 from __future__ import annotations
 
+import importlib
 from types import ModuleType
 from typing import Any
 
+from salbench.plasticity.nest_build import use_pynn_extensions
 from salbench.plasticity.params import SALSynapseParams
 
-__all__ = ["SALSynapseParams", "sal_synapse"]
+# a plain PyNN script that imports this package before pyNN.nest then loads PyNN's NEST
+# extension built by `salbench prepare` instead of running cmake at import (native-sal.md);
+# cheap (no NEST import), and nothing happens where no build exists
+use_pynn_extensions()
+
+__all__ = ["SALSynapseParams", "install", "sal_synapse"]
+
+#: PyNN backend module -> the salbench.plasticity submodule that implements SAL on it
+_IMPLEMENTATIONS = {
+    "pyNN.nest": "salbench.plasticity.nest",
+    "pyNN.neuron": "salbench.plasticity.neuron",
+    "salbench.simulators.bss2": "salbench.plasticity.bss2",
+}
+
+
+def _implementation(sim: ModuleType) -> Any:
+    name = getattr(sim, "__name__", "")
+    if name not in _IMPLEMENTATIONS:
+        raise ValueError(f"no SAL synapse for PyNN backend {name!r}: use "
+                         f"{', '.join(_IMPLEMENTATIONS)}")
+    return importlib.import_module(_IMPLEMENTATIONS[name])
 
 
 def sal_synapse(sim: ModuleType, **parameters: Any) -> Any:
     """A SAL synapse type of the PyNN backend `sim`."""
-    name = getattr(sim, "__name__", "")
-    if name == "pyNN.nest":
-        from salbench.plasticity.nest import sal_synapse as make
-    elif name == "pyNN.neuron":
-        from salbench.plasticity.neuron import sal_synapse as make
-    elif name == "salbench.simulators.bss2":
-        from salbench.plasticity.bss2 import sal_synapse as make
-    else:
-        raise ValueError(f"no SAL synapse for PyNN backend {name!r}: use pyNN.nest, "
-                         "pyNN.neuron or salbench.simulators.bss2")
-    return make(sim, **parameters)
+    return _implementation(sim).sal_synapse(sim, **parameters)
+
+
+def install(sim: ModuleType) -> None:
+    """Make the SAL synapse available in `sim` now (NEST: load the module into the kernel,
+    and again after every later sim.setup()); a no-op where nothing needs loading."""
+    impl = _implementation(sim)
+    if hasattr(impl, "install_after_setup"):
+        impl.install_after_setup(sim)
+    elif hasattr(impl, "load_mechanism"):
+        impl.load_mechanism()

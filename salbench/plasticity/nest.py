@@ -1,0 +1,84 @@
+"""SAL on NEST: salbench's compiled `salbench_sal_synapse` as a PyNN synapse type.
+
+The model (models/salbench_sal_synapse.cpp) is compiled by `salbench prepare` (or on first
+use) into the salbench cache and loaded into the kernel whenever a SAL projection is made,
+since pyNN.nest's setup() resets the kernel and unloads modules (native-sal.md).
+"""
+
+from __future__ import annotations
+
+from types import ModuleType
+from typing import Any
+
+from salbench.plasticity.nest_build import SYNAPSE_MODEL, install_sal_module
+from salbench.plasticity.params import parse
+
+_CLASS: type | None = None
+
+
+def _synapse_class() -> type:
+    """The PyNN standard synapse type, made once (pyNN.nest must be importable)."""
+    global _CLASS
+    if _CLASS is not None:
+        return _CLASS
+    import nest
+    from pyNN.nest.synapses import NESTSynapseMixin
+    from pyNN.standardmodels import StandardSynapseType, build_translations
+
+    class SALSynapse(StandardSynapseType, NESTSynapseMixin):  # type: ignore[misc]
+        """SAL, online, nearest-neighbour pairing, exponential window (salbench)."""
+
+        default_parameters = {"weight": 0.0, "delay": None, "tau": 10.0, "eta": 0.001,
+                              "a_causal": 1.0, "a_acausal": 1.0, "w_min": -1.0, "w_max": 1.0}
+        # weight, eta and the bounds are in weight units: PyNN's µS (nA) are NEST's nS (pA).
+        # PyNN's Projection.get converts only "weight" back, so get("eta"), get("w_min") and
+        # get("w_max") show NEST units (x1000).
+        translations = build_translations(
+            ("weight", "weight", 1000.0),
+            ("delay", "delay"),
+            ("tau", "tau"),
+            ("eta", "eta", 1000.0),
+            ("a_causal", "a_causal"),
+            ("a_acausal", "a_acausal"),
+            ("w_min", "w_min", 1000.0),
+            ("w_max", "w_max", 1000.0),
+        )
+        nest_name = SYNAPSE_MODEL
+
+        def _get_nest_synapse_model(self) -> str:
+            # called for every Projection: re-installs after a sim.setup() reset the kernel
+            install_sal_module(nest)
+            return str(super()._get_nest_synapse_model())
+
+    _CLASS = SALSynapse
+    return _CLASS
+
+
+def install_after_setup(sim: ModuleType) -> None:
+    """Install the SAL module now and after every later `sim.setup()`.
+
+    NEST accepts modules only while the network is empty, and pyNN.nest's setup() resets the
+    kernel, unloading them (native-sal.md). Wrapping the module's `setup` (once) re-installs
+    right after each reset, before user code can create a population."""
+    import nest
+
+    setup = sim.setup
+    if not getattr(setup, "_salbench_installs", False):
+        def setup_and_install(*args: Any, **kwargs: Any) -> Any:
+            out = setup(*args, **kwargs)
+            install_sal_module(nest)
+            return out
+
+        setup_and_install._salbench_installs = True  # type: ignore[attr-defined]
+        setup_and_install.__doc__ = setup.__doc__
+        setattr(sim, "setup", setup_and_install)  # noqa: B010 (mypy: a module attribute)
+    install_sal_module(nest)
+
+
+def sal_synapse(sim: ModuleType, **parameters: Any) -> Any:
+    """A SAL synapse type for pyNN.nest (see salbench.plasticity.sal_synapse). Call it after
+    sim.setup() and before creating populations the first time (NEST loads modules only
+    into an empty network); later setup() calls re-install by themselves."""
+    params = parse(**parameters)
+    install_after_setup(sim)
+    return _synapse_class()(**params.pynn_parameters())
