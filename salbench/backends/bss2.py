@@ -144,6 +144,8 @@ class Bss2SamplingNetwork(PyNNSamplingNetwork):
 
 
 class Bss2Backend(PyNNBackend):
+    #: its SAL synapse type (salbench.plasticity) realises plasticity = "online"
+    online_sal = True
     name = "bss2"
     description = "BrainScaleS-2-style analog hardware emulation (salbench.simulators.bss2)"
     requires = ("pyNN", "numba")

@@ -132,6 +132,8 @@ class NestSamplingNetwork(PyNNSamplingNetwork):
 
 
 class NestBackend(PyNNBackend):
+    #: its SAL synapse type (salbench.plasticity) realises plasticity = "online"
+    online_sal = True
     name = "nest"
     description = "NEST (nest-simulator) through pyNN.nest"
     requires = ("pyNN", "nest")

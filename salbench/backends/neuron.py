@@ -84,6 +84,8 @@ class NeuronSamplingNetwork(PyNNSamplingNetwork):
 
 
 class NeuronBackend(PyNNBackend):
+    #: its SAL synapse type (salbench.plasticity) realises plasticity = "online"
+    online_sal = True
     name = "neuron"
     description = "NEURON (fixed step) through pyNN.neuron"
     requires = ("pyNN", "neuron")

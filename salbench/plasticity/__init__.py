@@ -21,7 +21,7 @@ from salbench.plasticity.params import SALSynapseParams
 # cheap (no NEST import), and nothing happens where no build exists
 use_pynn_extensions()
 
-__all__ = ["SALSynapseParams", "install", "sal_synapse"]
+__all__ = ["SALSynapseParams", "install", "sal_synapse", "set_eta"]
 
 #: PyNN backend module -> the salbench.plasticity submodule that implements SAL on it
 _IMPLEMENTATIONS = {
@@ -52,3 +52,13 @@ def install(sim: ModuleType) -> None:
         impl.install_after_setup(sim)
     elif hasattr(impl, "load_mechanism"):
         impl.load_mechanism()
+
+
+def set_eta(projection: Any, eta: float) -> None:
+    """Change the learning rate of a SAL projection (weight units per unit of K): a synapse
+    parameter on NEST and NEURON, the processor rule's on bss2."""
+    rule = getattr(projection.synapse_type, "plasticity_rule", None)
+    if rule is not None:
+        rule.eta = float(eta)
+    else:
+        projection.set(eta=float(eta))

@@ -13,7 +13,7 @@ import numpy as np
 
 from salbench.realisation.cells import sampling_cells
 from salbench.realisation.host import SimulatorHost
-from salbench.spec.network import NetworkSpec
+from salbench.spec.network import NetworkSpec, OnlineSAL
 from salbench.spec.translation import LinearTranslation
 from salbench.spec.units import LIFUnitParams
 from salbench.timing import PhaseTimer
@@ -49,6 +49,12 @@ class PyNNSamplingNetwork:
     Every existing synapse is realised twice, once in an excitatory and once in an inhibitory
     projection, so that an abstract weight may change sign during learning; the unused one
     holds 0.
+
+    With `spec.online_sal`, the plastic synapses are instead one excitatory projection of the
+    simulator's own SAL synapse type (salbench.plasticity.sal_synapse), learning at the
+    simulation's event times. A conductance synapse cannot change sign, so online SAL here
+    needs w_min >= 0; abstract weights, eta and bounds become conductances with the
+    translation's excitatory gain (a linear map, so SAL in µS is SAL in abstract units).
     """
 
     def __init__(self, host: SimulatorHost, spec: NetworkSpec, timer: PhaseTimer) -> None:
@@ -59,6 +65,8 @@ class PyNNSamplingNetwork:
         # every projection has the backend's one delay; the calibration is measured on the
         # same simulator, time step and delay
         self.delay_ms = host.delay_ms
+        # the SAL synapse type first: NEST loads its module only into an empty network
+        online: Any = self._online_synapse(spec.online_sal, host) if spec.online_sal else None
         self.translation = translation_for(host, self.unit, spec.tau_ref_ms)
         self._t = 0.0
         self._carry: list[np.ndarray] | None = None  # spikes recorded past the last interval
@@ -67,7 +75,10 @@ class PyNNSamplingNetwork:
         # started near p = 0.5 (v_thresh), whatever the biases
         self.cells, self.background = sampling_cells(
             host, u, spec.tau_ref_ms, self.translation.v_rest(spec.biases), v_init=u.v_thresh)
-        post, pre = np.nonzero(spec.mask)
+        plastic = np.zeros_like(spec.mask, dtype=bool)
+        if spec.online_sal is not None:
+            plastic = spec.mask & np.broadcast_to(spec.online_sal.plastic, spec.mask.shape)
+        post, pre = np.nonzero(spec.mask & ~plastic)
         self._pairs = (post, pre)
         pairs = [(int(j), int(i), 0.0, self.delay_ms) for i, j in zip(post, pre, strict=True)]
         self.recurrent = {
@@ -75,6 +86,14 @@ class PyNNSamplingNetwork:
                                      sim.StaticSynapse(), receptor_type=receptor)
             for receptor in ("excitatory", "inhibitory")
         }
+        self._plastic = plastic
+        self.plastic: Any = None
+        if spec.online_sal is not None:
+            g = self.translation.exc_uS_per_unit
+            online_pairs = [(int(j), int(i)) for i, j in zip(*np.nonzero(plastic), strict=True)]
+            self.plastic = sim.Projection(
+                self.cells, self.cells, sim.FromListConnector(online_pairs),
+                online(self._sal_parameters(spec.online_sal, g)), receptor_type="excitatory")
         self._weights = np.zeros_like(spec.weights, dtype=float)
         self.set_weights(spec.weights)
         self.cells.record("spikes")
@@ -102,14 +121,60 @@ class PyNNSamplingNetwork:
     def set_weights(self, weights: np.ndarray) -> None:
         w = np.where(self.spec.mask, weights, 0.0)
         self._weights = w.copy()
-        exc, inh = self.translation.conductances(w)
+        exc, inh = self.translation.conductances(np.where(self._plastic, 0.0, w))
         self.write_weights(self.recurrent["excitatory"], exc)
         self.write_weights(self.recurrent["inhibitory"], inh)
+        if self.plastic is not None:
+            online_exc, _ = self.translation.conductances(np.where(self._plastic, w, 0.0))
+            self.write_weights(self.plastic, online_exc)
 
     def get_weights(self) -> np.ndarray:
         exc = self.read_weights(self.recurrent["excitatory"])
         inh = self.read_weights(self.recurrent["inhibitory"])
+        if self.plastic is not None:
+            exc = np.where(self._plastic, self.read_weights(self.plastic), exc)
         return self.translation.weights(exc, inh)
+
+    # -- online SAL (spec.network.OnlinePlasticity) -------------------------------------
+    def learn_online(self, sal: OnlineSAL) -> None:
+        """New online-SAL parameters (a protocol's learning-rate schedule) for the plastic
+        projection; the weights and the synapses' pairing state stay."""
+        if self.plastic is None:
+            raise RuntimeError("this network was built without online SAL (spec.online_sal)")
+        from salbench.plasticity import set_eta
+
+        set_eta(self.plastic, sal.eta * self.translation.exc_uS_per_unit)
+
+    @staticmethod
+    def _online_synapse(sal: OnlineSAL, host: SimulatorHost) -> Any:
+        """A factory of the simulator's SAL synapse type for these rule parameters."""
+        from salbench.plasticity import install, sal_synapse
+
+        if sal.w_min < 0:
+            raise ValueError("online SAL on LIF units needs w_min >= 0: a conductance synapse "
+                             "cannot change sign; use plasticity = 'epoch' for signed weights")
+        for name, value in (("a_causal", sal.a_causal), ("a_acausal", sal.a_acausal)):
+            if np.ndim(value) and np.ptp(np.asarray(value)[sal.plastic]) > 0:
+                raise ValueError(f"online SAL on LIF units takes one {name} for all synapses")
+        sim = host.sim
+        install(sim)
+        return lambda params: sal_synapse(sim, **params)
+
+    def _sal_parameters(self, sal: OnlineSAL, g: float) -> dict[str, Any]:
+        """sal_synapse's parameters in µS: abstract eta and bounds times the excitatory gain."""
+        def first(value: np.ndarray | float) -> float:
+            arr = np.asarray(value, dtype=float)
+            return float(arr[sal.plastic][0]) if arr.ndim else float(arr)
+
+        params: dict[str, Any] = {
+            "weight": 0.0, "delay": self.delay_ms, "tau": sal.tau_ms, "eta": sal.eta * g,
+            "a_causal": first(sal.a_causal), "a_acausal": first(sal.a_acausal),
+            "w_min": sal.w_min * g}
+        if np.isfinite(sal.w_max):
+            params["w_max"] = sal.w_max * g
+        elif self.sim.__name__ != "salbench.simulators.bss2":
+            params["w_max"] = 1e9  # no upper bound (the hardware's is its 6-bit range)
+        return params
 
     def set_biases(self, biases: np.ndarray) -> None:
         self.cells.set(v_rest=self.translation.v_rest(np.asarray(biases, dtype=float)))
