@@ -258,7 +258,9 @@ def test_compile_into_fresh_cache_concurrently_and_load(tmp_path, monkeypatch):
 
 def test_missing_nrnivmodl_names_the_fix(tmp_path, monkeypatch):
     monkeypatch.setenv("SALBENCH_CACHE", str(tmp_path))
-    monkeypatch.setattr(neuron_noise.shutil, "which", lambda *a, **k: None)
+    from salbench import nmodl
+
+    monkeypatch.setattr(nmodl.shutil, "which", lambda *a, **k: None)
     with pytest.raises(RuntimeError, match="pip install neuron"):
         neuron_noise.compile_mechanisms()
 

@@ -2,7 +2,7 @@
 
 The mechanism (models/nmodl/stdwa_sal.mod) is compiled with the wheel's nrnivmodl by
 `salbench prepare` (or on first use) into the salbench cache, as salbench's noise mechanism
-is (salbench.backends.neuron_noise), and loaded once per process.
+is (salbench.nmodl), and loaded once per process.
 """
 
 from __future__ import annotations
@@ -22,7 +22,7 @@ _CLASS: type | None = None
 
 def compile_mechanism() -> Path:
     """Compile StdwaSAL once into the cache; the folder to load."""
-    from salbench.backends.neuron_noise import compile_mechanisms
+    from salbench.nmodl import compile_mechanisms
 
     return compile_mechanisms(NMODL_DIR)
 
