@@ -31,12 +31,15 @@ sim = importlib.import_module(name)
 
 N = 10
 DURATION_MS = 2000.0
-sim.setup(timestep=0.1, min_delay=1.0)
+# what all three accept: the chip has one delay, one 0.1 ms step, and its correlation sensors
+# measure SAL's window with the post neuron's tau_refrac as time constant (design.md 1.1:
+# tau = tau_ref), so the SAL window's tau is the cells' tau_refrac
+sim.setup(timestep=0.1, min_delay=0.1)
 # make the synapse types first: NEST loads the compiled SAL module only into an empty network
-sal_ab = sal_synapse(sim, weight=0.006, delay=1.0, tau=10.0, eta=0.0004, w_min=0.0, w_max=0.012)
-sal_ba = sal_synapse(sim, weight=0.002, delay=1.0, tau=10.0, eta=0.0004, w_min=0.0, w_max=0.012)
+sal_ab = sal_synapse(sim, weight=0.006, delay=0.1, tau=10.0, eta=0.0004, w_min=0.0, w_max=0.012)
+sal_ba = sal_synapse(sim, weight=0.002, delay=0.1, tau=10.0, eta=0.0004, w_min=0.0, w_max=0.012)
 
-cell = sim.IF_cond_exp(tau_m=10.0, tau_refrac=2.0, tau_syn_E=5.0, tau_syn_I=5.0,
+cell = sim.IF_cond_exp(tau_m=10.0, tau_refrac=10.0, tau_syn_E=5.0, tau_syn_I=5.0,
                        v_rest=-65.0, v_thresh=-55.0, v_reset=-65.0)
 a = sim.Population(N, cell, label="A")
 b = sim.Population(N, cell, label="B")
@@ -45,7 +48,7 @@ for k, pop in enumerate((a, b)):
     # each cell its own Poisson source
     sim.Projection(noise[k * N:(k + 1) * N], pop,
                    sim.FromListConnector([(i, i) for i in range(N)]),
-                   sim.StaticSynapse(weight=0.008, delay=1.0), receptor_type="excitatory")
+                   sim.StaticSynapse(weight=0.008, delay=0.1), receptor_type="excitatory")
 ab = sim.Projection(a, b, sim.AllToAllConnector(), sal_ab, receptor_type="excitatory")
 ba = sim.Projection(b, a, sim.AllToAllConnector(), sal_ba, receptor_type="excitatory")
 

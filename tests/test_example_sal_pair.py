@@ -1,8 +1,10 @@
 """examples/sal_pair.py, a plain PyNN script with a reciprocal SAL projection, runs unchanged
 on every backend with a native SAL synapse (only the backend module's name changes).
 
-bss2 joins once salbench.plasticity.bss2 (online plasticity on the emulator) exists; until
-then its case is skipped.
+On NEST and NEURON SAL removes part of the asymmetry in its 2 s (a quarter or more here); on
+the bss2 chip profile (ADC offsets, per-column mismatch, 6-bit weights, no offset correction
+in the processor's rule) it need not, and the test asks only that the processor changed the
+weights there.
 """
 
 from __future__ import annotations
@@ -24,14 +26,13 @@ SCRIPT = ROOT / "examples" / "sal_pair.py"
 
 def _available(module: str) -> bool:
     if module == "salbench.simulators.bss2":
-        return find_spec("salbench.plasticity.bss2") is not None
+        return True
     return find_spec("pyNN") is not None and find_spec(module.split(".")[1]) is not None
 
 
-BACKENDS = [pytest.param(m, marks=pytest.mark.skipif(not _available(m), reason=(
-    f"{m}: no native SAL synapse (salbench.plasticity.bss2 not there yet)"
-    if "bss2" in m else f"{m} not installed")))
-    for m in ("pyNN.nest", "pyNN.neuron", "salbench.simulators.bss2")]
+BACKENDS = [pytest.param(m, marks=pytest.mark.skipif(not _available(m),
+                                                      reason=f"{m} not installed"))
+            for m in ("pyNN.nest", "pyNN.neuron", "salbench.simulators.bss2")]
 
 
 @pytest.mark.parametrize("backend", BACKENDS)
@@ -50,3 +51,5 @@ def test_example_runs_unchanged(backend: str) -> None:
     assert summary["rate_A_hz"] > 1.0  # the cells fire, so SAL has pairs to act on
     assert summary["within_bounds"]
     assert summary["diff_after"] != pytest.approx(summary["diff_before"], rel=1e-3)
+    if backend != "salbench.simulators.bss2":
+        assert summary["diff_after"] < 0.85 * summary["diff_before"]
