@@ -3,7 +3,9 @@ share one): `python native_sal_case.py '<json>'` prints the recorded spikes and 
 read at each read-out time, as JSON. Used by test_native_sal.py.
 
 The network: `n_pre` SpikeSourceArrays (pre) project with SAL onto one IF_cond_exp cell (post),
-which a strong static synapse from another SpikeSourceArray (drive) makes fire.
+which a strong static synapse from another SpikeSourceArray (drive) makes fire. With
+"reciprocal" in the case: two IF_cond_exp cells A and B, each made to fire by its own drive,
+plus "pulses" that drive both at once, joined by SAL both ways (A -> B and B -> A).
 """
 
 from __future__ import annotations
@@ -15,7 +17,8 @@ import sys
 import numpy as np
 
 
-def main(case: dict) -> dict:
+def _setup(case: dict) -> tuple:
+    """The PyNN backend module, set up, and salbench's sal_synapse."""
     from salbench.plasticity.nest_build import use_pynn_extensions
 
     use_pynn_extensions()  # before pyNN.nest's first import: no cmake at import time
@@ -23,6 +26,13 @@ def main(case: dict) -> dict:
     from salbench.plasticity import sal_synapse
 
     sim.setup(timestep=0.1, min_delay=0.1)
+    return sim, sal_synapse
+
+
+def main(case: dict) -> dict:
+    if "reciprocal" in case:
+        return reciprocal(case)
+    sim, sal_synapse = _setup(case)
     synapse = sal_synapse(sim, **case["params"])  # NEST: loads the module, before any cell
     pre = sim.Population(len(case["pre"]), sim.SpikeSourceArray(
         spike_times=[sim.Sequence(t) for t in case["pre"]]))
@@ -48,6 +58,35 @@ def main(case: dict) -> dict:
     }
     sim.end()
     return out
+
+
+def reciprocal(case: dict) -> dict:
+    """A <-> B with SAL both ways; the weights w_AB, w_BA at each read-out."""
+    sim, sal_synapse = _setup(case)
+    synapse = sal_synapse(sim, **case["params"])
+    cells = [sim.Population(1, sim.IF_cond_exp(tau_refrac=2.0)) for _ in range(2)]
+    pulses = sim.Population(1, sim.SpikeSourceArray(spike_times=case["pulses"]))
+    for cell, drive in zip(cells, case["drives"], strict=True):
+        cell.record("spikes")
+        own = sim.Population(1, sim.SpikeSourceArray(spike_times=drive))
+        sim.Projection(own, cell, sim.AllToAllConnector(),
+                       sim.StaticSynapse(weight=0.2, delay=0.1), receptor_type="excitatory")
+        # strong enough that both cells cross threshold within the step after the pulse
+        sim.Projection(pulses, cell, sim.AllToAllConnector(),
+                       sim.StaticSynapse(weight=20.0, delay=0.1), receptor_type="excitatory")
+    ab = sim.Projection(cells[0], cells[1], sim.AllToAllConnector(), synapse,
+                        receptor_type="excitatory")
+    ba = sim.Projection(cells[1], cells[0], sim.AllToAllConnector(), synapse,
+                        receptor_type="excitatory")
+    weights = []
+    for t in case["readouts"]:
+        sim.run_until(t)
+        weights.append([float(np.asarray(prj.get("weight", format="array"))[0, 0])
+                        for prj in (ab, ba)])
+    spikes = [np.asarray(c.get_data().segments[0].spiketrains[0].magnitude).tolist()
+              for c in cells]
+    sim.end()
+    return {"spikes": spikes, "weights": weights}
 
 
 if __name__ == "__main__":

@@ -17,7 +17,7 @@ Semantics against an event-driven SAL synapse (as on NEST): the pairs are the sa
 do not pair), but a pair's change is applied at the first period boundary after its later
 spike, not at the spike, and the pairs of one period all use the weight of its start.  The
 sensors pair the spikes' emission times on the chip's grid: the synaptic delay shifts when a
-PSP acts, not the pairing (NEST, whose delays are dendritic, pairs t_post with t_pre + d).
+PSP acts, not the pairing (as on NEST's and NEURON's SAL synapses).
 With ``bss2-ideal`` (exact sensors, no ADC, no quantisation) the weight trajectory is then
 exactly that of :func:`reference_trajectory` (tests/test_bss2_online.py).
 

@@ -10,14 +10,20 @@ are each paired with the other's history before that time, and the tie adds K(0)
 lobes (salbench.rules.pairing's convention), whichever of the two events NEURON delivers
 first.
 
+Pairing uses the two cells' spike (emission) times, as SAL is defined (design.md 1.1) and as
+NEST's salbench_sal_synapse does; the synaptic delay only delays the PSP.
+
 Built like PyNN's stdwa_*.mod (native-sal.md, "NEURON: an NMODL weight adjuster"): PyNN
-connects the pre cell with NetCon weight +1 (delay 0: the whole delay is dendritic) and the
-post cell with weight -1 (delay d), setpointers wsyn to the synapse's NetCon weight and
-writes allow_update_on_post = 0 for NEST compatibility. Then, as in NEST, the weight the
-simulator holds changes only at pre spikes: the post spike's update is computed at once but
-applied at the next pre spike, to the weight held then (a Projection.set in between is kept,
-as NEST keeps it). The state is the last spike times, no traces; ties use eps = 1e-6 ms
-because NEURON event times carry ~1e-13 ms round-off.
+connects the pre cell with NetCon weight +1 and the post cell with weight -1, setpointers
+wsyn to the synapse's NetCon weight and writes allow_update_on_post = 0 for NEST
+compatibility. salbench's connection type (salbench/plasticity/neuron.py) gives both of
+these NetCons delay 0, so t here is the spike's emission time, and a pre spike updates wsyn
+at t_pre, before its PSP arrives at t_pre + d. Then, as in NEST, the weight the simulator
+holds changes only at pre spikes: the post spike's update is computed at once but applied at
+the next pre spike, to the weight held then (a Projection.set in between is kept, as NEST
+keeps it). The state is the last spike times, no traces; ties use eps = 1e-6 ms because
+NEURON event times carry ~1e-13 ms round-off; with both delays 0 a simultaneous pre and post
+spike arrive in either order, and both orders give the same result.
 ENDCOMMENT
 
 NEURON {
@@ -94,7 +100,7 @@ NET_RECEIVE (w) {
             last_pre = t
         }
     } else {
-        : a post spike, seen at t_post + d
+        : a post spike at t (its emission time)
         if (t - last_post > eps) {
             tie = (t - last_pre <= eps)
             if (tie) {
@@ -106,8 +112,8 @@ NET_RECEIVE (w) {
                 pending = pending - eta * a_causal * exp(-(t - q) / tau)
             }
             if (tie) {
-                : delivered after the simultaneous pre spike: NEST would have processed this
-                : post first, at that pre; apply now, then the tie
+                : delivered after the simultaneous pre spike: NEST processes this post first,
+                : at that pre; apply now, then the tie
                 wsyn = clip(wsyn + pending)
                 wsyn = clip(wsyn + 0.5 * eta * (a_acausal - a_causal))
                 pending = 0
