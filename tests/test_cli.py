@@ -53,6 +53,8 @@ BAD_INPUT = [
     (["run", "pair", "--set", "timeout_s=0"], "timeout_s"),
     (["run", "pair", "--bogus-flag"], "unrecognized arguments"),
     (["show"], "no store"),
+    (["run", "feedback", "--backend", "nest", "--set", "plasticity=online"],
+     "conductance synapses cannot"),
     (["report"], "no store"),
 ]
 

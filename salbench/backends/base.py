@@ -51,6 +51,8 @@ class Backend(ABC):
     #: True if the networks it builds run SAL themselves (spec.network.OnlinePlasticity),
     #: which scenarios with plasticity = "online" need
     online_sal: ClassVar[bool] = False
+    #: True if its online SAL weights may change sign (not on conductance synapses)
+    online_sal_signed: ClassVar[bool] = False
 
     def __init__(
         self, settings: dict[str, Any] | None = None, timer: PhaseTimer | None = None

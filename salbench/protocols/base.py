@@ -104,6 +104,9 @@ class ScenarioProtocol(ABC):
         """Total simulated biological time, for real-time factors."""
         return math.nan
 
+    #: True if the weights online SAL learns may change sign (a signed feedback pathway)
+    online_weights_signed: ClassVar[bool] = False
+
     def needs_online_sal(self) -> bool:
         """True if this run needs the backend's online SAL (plasticity = "online")."""
         return getattr(self.params, "plasticity", "epoch") == "online"

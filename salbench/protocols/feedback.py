@@ -131,6 +131,8 @@ class FeedbackProtocol(ScenarioProtocol):
     description = "Layers of sampling units: SAL aligns the feedback weights B to Wᵀ"
     Params = FeedbackParams
     main_metric = "angle_deg"
+    # B is signed: online SAL on B needs synapses whose weight may change sign
+    online_weights_signed = True
     profiles = {
         "quick": {},
         "paper": {"sizes": (50, 50), "epochs": 100},

@@ -59,6 +59,11 @@ def preflight(source: ScenarioSource, params: dict[str, Any],
                 raise ConfigError(f"scenario '{source.name}' with plasticity = 'online' on "
                                   f"backend '{b.name}': it has no online SAL; use "
                                   "--set plasticity=epoch or another backend")
+            if protocol.online_weights_signed and not backend_class(b).online_sal_signed:
+                raise ConfigError(f"scenario '{source.name}' with plasticity = 'online' on "
+                                  f"backend '{b.name}': its weights change sign, which its "
+                                  "conductance synapses cannot; use --set plasticity=epoch "
+                                  "or the reference backend")
     planned = protocol.planned_network()
     if planned is None:
         return

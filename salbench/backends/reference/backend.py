@@ -49,6 +49,7 @@ class ReferenceBackend(Backend):
     description = "The paper's abstract discrete-time sampling neuron (exact, numba)"
     kind = "abstract"
     online_sal = True
+    online_sal_signed = True
 
     @property
     def steps_per_tau_ref(self) -> int:
