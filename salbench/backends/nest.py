@@ -87,8 +87,55 @@ class _Synapses:
         return np.asarray(self.conns.get("weight"), dtype=float)
 
 
+def _array_connector(pre: np.ndarray, post: np.ndarray, weights_uS: np.ndarray,
+                     delay_ms: float) -> Any:
+    """A PyNN connector that makes all the synapses pre[k] -> post[k] (population indices) in
+    one `nest.Connect` of node-id arrays ("one_to_one" over arrays: NEST's connect_arrays).
+
+    pyNN.nest's own connectors make them one post cell at a time, each call followed by
+    parameter bookkeeping: 16.4 s for one N = 1000 all-to-all projection with
+    AllToAllConnector, FromListConnector no better (155 s wall, 43 s CPU for the network's
+    two projections on a loaded machine); NEST connects the same 1M synapses from arrays
+    in 0.36 s. The synapses carry the projection's model and label, and their sources are
+    registered with the projection, so PyNN's get/set and `nest_connections` see them as
+    its own. Every parameter but weight and delay comes from the synapse type: pyNN.nest
+    sets its homogeneous parameters as the labelled model's defaults when the projection
+    is made, and the connector refuses heterogeneous ones."""
+    import nest
+    from pyNN.connectors import Connector
+
+    class ArrayConnector(Connector):  # type: ignore[misc]
+        def connect(self, projection: Any) -> None:
+            for name, value in projection.synapse_type.native_parameters.items():
+                if name not in ("weight", "delay") and not value.is_homogeneous:
+                    raise ValueError(f"the array connector takes one {name} for all synapses")
+            if not len(pre):
+                return
+            ids = np.asarray(projection.pre.all_cells, dtype=np.int64)
+            post_ids = np.asarray(projection.post.all_cells, dtype=np.int64)
+            # PyNN weights are uS, NEST's nS; NEST wants inhibitory conductances negative
+            sign = -1.0 if projection.receptor_type == "inhibitory" else 1.0
+            n = len(pre)
+            nest.Connect(ids[pre], post_ids[post], "one_to_one", {
+                "synapse_model": projection.nest_synapse_model,
+                "synapse_label": np.full(n, float(projection.nest_synapse_label)),
+                "weight": np.asarray(weights_uS, dtype=float) * (1000.0 * sign),
+                "delay": np.full(n, float(delay_ms))})
+            projection._sources.update(np.unique(ids[pre]).tolist())
+            projection._simulator.state.stale_connection_cache = True
+
+    return ArrayConnector()
+
+
 class NestSamplingNetwork(PyNNSamplingNetwork):
+    weights_at_connect = True
     _handles_renewed = False
+
+    def connect(self, pre: np.ndarray, post: np.ndarray, weights_uS: np.ndarray,
+                synapse_type: Any, receptor_type: str) -> Any:
+        return self.sim.Projection(
+            self.cells, self.cells, _array_connector(pre, post, weights_uS, self.delay_ms),
+            synapse_type, receptor_type=receptor_type)
 
     def run(self, duration_ms: float) -> list[np.ndarray]:
         spikes = super().run(duration_ms)

@@ -7,7 +7,7 @@ calls here are the fallback for every backend.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, ClassVar
 
 import numpy as np
 
@@ -57,6 +57,11 @@ class PyNNSamplingNetwork:
     translation's excitatory gain (a linear map, so SAL in µS is SAL in abstract units).
     """
 
+    #: whether connect() takes the initial weights (NEST, NEURON); False: the synapses are
+    #: made with weight 0 and the initial weights written through set_weights (bss2: its
+    #: weight-range errors and quantisation live there)
+    weights_at_connect: ClassVar[bool] = False
+
     def __init__(self, host: SimulatorHost, spec: NetworkSpec, timer: PhaseTimer) -> None:
         self.sim = host.sim
         self.spec = spec
@@ -78,24 +83,39 @@ class PyNNSamplingNetwork:
         plastic = np.zeros_like(spec.mask, dtype=bool)
         if spec.online_sal is not None:
             plastic = spec.mask & np.broadcast_to(spec.online_sal.plastic, spec.mask.shape)
-        post, pre = np.nonzero(spec.mask & ~plastic)
-        self._pairs = (post, pre)
-        pairs = [(int(j), int(i), 0.0, self.delay_ms) for i, j in zip(post, pre, strict=True)]
-        self.recurrent = {
-            receptor: sim.Projection(self.cells, self.cells, sim.FromListConnector(pairs),
-                                     sim.StaticSynapse(), receptor_type=receptor)
-            for receptor in ("excitatory", "inhibitory")
-        }
         self._plastic = plastic
+        # with `weights_at_connect` the initial weights go into the connect calls themselves
+        # (a separate write after the build would cost as much again on NEST at N = 1000);
+        # otherwise the synapses start at 0 and set_weights() writes them, as a protocol would
+        w = np.where(spec.mask, spec.weights, 0.0).astype(float)
+        if not self.weights_at_connect:
+            w = np.zeros_like(w)
+        self._weights = w.copy()
+        static = spec.mask & ~plastic
+        self._pairs = np.nonzero(static)
+        # each static synapse in both projections (its weight may change sign), or with
+        # spec.signs_fixed only in its sign's: half the synapses (N = 1000 all-to-all: 1M
+        # instead of 2M NetCons on NEURON, about 5 s of its build)
+        self._signs: np.ndarray | None = None
+        if spec.signs_fixed:
+            self._signs = np.where(spec.weights < 0, -1.0, 1.0)
+        exc, inh = self.translation.conductances(np.where(plastic, 0.0, w))
+        self.recurrent = {}
+        for receptor, values, sign in (("excitatory", exc, 1.0), ("inhibitory", inh, -1.0)):
+            post, pre = np.nonzero(static if self._signs is None
+                                   else static & (self._signs == sign))
+            self.recurrent[receptor] = self.connect(pre, post, values[post, pre],
+                                                    sim.StaticSynapse(), receptor)
         self.plastic: Any = None
         if spec.online_sal is not None:
             g = self.translation.exc_uS_per_unit
-            online_pairs = [(int(j), int(i)) for i, j in zip(*np.nonzero(plastic), strict=True)]
-            self.plastic = sim.Projection(
-                self.cells, self.cells, sim.FromListConnector(online_pairs),
-                online(self._sal_parameters(spec.online_sal, g)), receptor_type="excitatory")
-        self._weights = np.zeros_like(spec.weights, dtype=float)
-        self.set_weights(spec.weights)
+            online_post, online_pre = np.nonzero(plastic)
+            online_exc, _ = self.translation.conductances(np.where(plastic, w, 0.0))
+            self.plastic = self.connect(
+                online_pre, online_post, online_exc[online_post, online_pre],
+                online(self._sal_parameters(spec.online_sal, g)), "excitatory")
+        if not self.weights_at_connect:
+            self.set_weights(spec.weights)
         self.cells.record("spikes")
 
     # -- the SamplingNetwork interface -------------------------------------------------
@@ -120,6 +140,9 @@ class PyNNSamplingNetwork:
 
     def set_weights(self, weights: np.ndarray) -> None:
         w = np.where(self.spec.mask, weights, 0.0)
+        if self._signs is not None and np.any(w * self._signs < 0):
+            raise ValueError("a weight changed sign in a network built with signs_fixed "
+                             "(each synapse exists only for its initial sign)")
         self._weights = w.copy()
         exc, inh = self.translation.conductances(np.where(self._plastic, 0.0, w))
         self.write_weights(self.recurrent["excitatory"], exc)
@@ -179,7 +202,19 @@ class PyNNSamplingNetwork:
     def set_biases(self, biases: np.ndarray) -> None:
         self.cells.set(v_rest=self.translation.v_rest(np.asarray(biases, dtype=float)))
 
-    # -- I/O paths; backend adapters override these with faster native ones ------------
+    # -- build and I/O paths; backend adapters override these with faster native ones --
+    def connect(self, pre: np.ndarray, post: np.ndarray, weights_uS: np.ndarray,
+                synapse_type: Any, receptor_type: str) -> Any:
+        """A projection of the cells onto themselves with the synapses pre[k] -> post[k]
+        (population indices) and initial weights weights_uS[k]; every other synapse parameter
+        comes from `synapse_type`. PyNN's FromListConnector here: one tuple per synapse."""
+        connections = [(int(i), int(j), float(v), self.delay_ms)
+                       for i, j, v in zip(pre, post, weights_uS, strict=True)]
+        return self.sim.Projection(
+            self.cells, self.cells,
+            self.sim.FromListConnector(connections, column_names=["weight", "delay"]),
+            synapse_type, receptor_type=receptor_type)
+
     def read_spikes(self) -> list[np.ndarray]:
         segment = self.cells.get_data("spikes", clear=True).segments[-1]
         trains = sorted(segment.spiketrains, key=lambda st: st.annotations["source_index"])

@@ -61,6 +61,10 @@ class NetworkSpec:
     #: SAL as the network's own plasticity from the start (None: static synapses); networks
     #: that realise it satisfy `OnlinePlasticity`, whose learn_online re-parametrises it
     online_sal: OnlineSAL | None = None
+    #: every weight keeps the sign it starts with (>= 0 or < 0) for the network's life: a
+    #: realisation on conductance synapses may then build each synapse only for its sign
+    #: instead of twice (excitatory and inhibitory), and refuses a weight that changes sign
+    signs_fixed: bool = False
 
     def __post_init__(self) -> None:
         # plugins written against salbench 0.1 pass the unit as a plain dict

@@ -34,7 +34,7 @@ import numpy as np
 
 from salbench.backends.base import Backend
 from salbench.rules.sal import SALRule
-from salbench.spec.network import NetworkSpec, SamplingNetwork
+from salbench.spec.network import NetworkSpec, OnlineSAL, SamplingNetwork
 from salbench.spec.units import LIFUnitParams
 from salbench.timing import PhaseTimer
 
@@ -69,6 +69,30 @@ def all_to_all_spec(n: int, seed: int = 0) -> NetworkSpec:
                        unit=LIFUnitParams(translation="linear"))
 
 
+#: what a loop's epoch does: "epoch" the learning epoch on signed weights (above); for the
+#: online benchmark, on non-negative weights (`excitatory_spec`): "static" simulate only,
+#: "online" simulate with the simulator's own SAL synapses, "epoch+" the learning epoch
+#: with the weights clipped at 0 (online SAL's w_min)
+MODES = ("epoch", "static", "online", "epoch+")
+
+
+def excitatory_spec(n: int, seed: int = 0, online_eta: float | None = None) -> NetworkSpec:
+    """n units all-to-all (no autapses), small random non-negative weights (online SAL on
+    conductance synapses needs w_min = 0; small enough that the summed recurrent input,
+    0.08 sqrt(n) abstract units at p = 1, keeps the units in the sampling regime; biases 0,
+    offsetting it by -half the row sum left them silent at 0.1 Hz); with `online_eta`,
+    online SAL on every synapse."""
+    rng = np.random.default_rng(seed)
+    mask = ~np.eye(n, dtype=bool)
+    weights = np.abs(rng.normal(0.0, 0.1 / np.sqrt(n), (n, n))) * mask
+    online = None
+    if online_eta is not None:
+        online = OnlineSAL(eta=online_eta, tau_ms=10.0, plastic=mask, w_min=0.0)
+    return NetworkSpec(weights=weights, biases=np.zeros(n), mask=mask, signs_fixed=True,
+                       tau_ref_ms=10.0, unit=LIFUnitParams(translation="linear"),
+                       online_sal=online)
+
+
 def make_backend(name: str, timer: PhaseTimer) -> Backend:
     if name == "nest":
         from salbench.backends.nest import NestBackend
@@ -88,22 +112,38 @@ def make_backend(name: str, timer: PhaseTimer) -> Backend:
 class EpochLoop:
     """A built network and SAL rule; `epoch()` runs one learning epoch, timed by phase."""
 
-    def __init__(self, backend_name: str, n: int, epoch_ms: float, seed: int = 1) -> None:
+    def __init__(self, backend_name: str, n: int, epoch_ms: float, seed: int = 1,
+                 mode: str = "epoch") -> None:
+        if mode not in MODES:
+            raise ValueError(f"unknown mode {mode!r}; one of {MODES}")
+        self.mode = mode
         self.timer = WallAndCpuTimer()
         self.backend = make_backend(backend_name, self.timer)
         self.backend.setup(seed)
-        self.spec = all_to_all_spec(n, seed)
+        # online SAL's eta matched to the epoch rule's 0.01 (OnlineSAL: eta_epoch * tau / T)
+        eta = 0.01 * 10.0 / epoch_ms
+        self.spec = (all_to_all_spec(n, seed) if mode == "epoch" else
+                     excitatory_spec(n, seed, eta if mode == "online" else None))
         self.net: SamplingNetwork = self.backend.build(self.spec)
+        # the runner's "build" phase: sim.setup() and the network (s, wall and CPU)
+        self.build_s = self.timer.totals.get("build", 0.0)
+        self.build_cpu_s = self.timer.cpu.get("build", 0.0)
         self.rule = SALRule(eta=0.01, tau=self.spec.tau_ref_ms, mask=self.spec.mask)
         self.weights = self.spec.weights.copy()
         self.epoch_ms = epoch_ms
         self.spikes = 0
 
-    def epoch(self) -> None:
-        spikes = self.net.run(self.epoch_ms)  # times "simulate" and "readout" itself
+    def epoch(self, duration_ms: float | None = None) -> None:
+        """One epoch of epoch_ms (or `duration_ms`: a short warm-up epoch)."""
+        duration = self.epoch_ms if duration_ms is None else duration_ms
+        spikes = self.net.run(duration)  # times "simulate" and "readout" itself
         self.spikes += sum(len(s) for s in spikes)
+        if self.mode in ("static", "online"):
+            return
         with self.timer.phase("learn"):
-            self.weights = self.weights + self.rule.update(spikes, self.epoch_ms)
+            self.weights = self.weights + self.rule.update(spikes, duration)
+            if self.mode == "epoch+":
+                self.weights = np.maximum(self.weights, 0.0)
         with self.timer.phase("write"):
             self.net.set_weights(self.weights)
 
@@ -117,22 +157,27 @@ class EpochLoop:
         self.backend.end()
 
 
-def _serve(conn: Connection, backend_name: str, n: int, epoch_ms: float) -> None:
+def _serve(conn: Connection, backend_name: str, n: int, epoch_ms: float,
+           mode: str = "epoch") -> None:
     """The child's side of LoopProcess: build the loop, then answer commands until "close"."""
     loop: EpochLoop | None = None
     try:
-        loop = EpochLoop(backend_name, n, epoch_ms)
+        loop = EpochLoop(backend_name, n, epoch_ms, mode=mode)
         conn.send(("ok", None))
         while True:
             command = conn.recv()
             if command == "epoch":
                 loop.epoch()
                 conn.send(("ok", None))
+            elif isinstance(command, tuple) and command[0] == "epoch":
+                loop.epoch(command[1])
+                conn.send(("ok", None))
             elif command == "reset":
                 loop.reset_timer()
                 conn.send(("ok", None))
             elif command == "result":
                 conn.send(("ok", {"totals": dict(loop.timer.totals), "cpu": dict(loop.timer.cpu),
+                                  "build_cpu_s": loop.build_cpu_s, "build_s": loop.build_s,
                                   "spikes": loop.spikes,
                                   "peak_mem_mb": resource.getrusage(
                                       resource.RUSAGE_SELF).ru_maxrss / 1024}))
@@ -150,10 +195,10 @@ class LoopProcess:
     """An EpochLoop built and run in a fresh (spawned) process; `epoch()` returns when the
     child's epoch is done, so timing the call times the epoch (plus a pipe round trip)."""
 
-    def __init__(self, backend_name: str, n: int, epoch_ms: float) -> None:
+    def __init__(self, backend_name: str, n: int, epoch_ms: float, mode: str = "epoch") -> None:
         ctx = multiprocessing.get_context("spawn")
         self._conn, child = ctx.Pipe()
-        self._proc = ctx.Process(target=_serve, args=(child, backend_name, n, epoch_ms),
+        self._proc = ctx.Process(target=_serve, args=(child, backend_name, n, epoch_ms, mode),
                                  daemon=True)
         self._proc.start()
         child.close()
@@ -163,7 +208,7 @@ class LoopProcess:
             self.close()
             raise
 
-    def _call(self, command: str | None) -> Any:
+    def _call(self, command: str | tuple[str, float] | None) -> Any:
         if command is not None:
             self._conn.send(command)
         try:
@@ -176,8 +221,8 @@ class LoopProcess:
             raise RuntimeError(f"in the epoch-loop process:\n{value}")
         return value
 
-    def epoch(self) -> None:
-        self._call("epoch")
+    def epoch(self, duration_ms: float | None = None) -> None:
+        self._call("epoch" if duration_ms is None else ("epoch", duration_ms))
 
     def reset_timer(self) -> None:
         self._call("reset")
