@@ -335,3 +335,36 @@ def test_varied_settings_are_dimensions(tmp_path):
             store2.add(run)
     (section,) = build_sections(list(store2.runs()))
     assert section.sweep_keys == [] and section.points == [""]
+
+def test_task_section_shows_accuracy_curves_gap_and_medians(tmp_path):
+    """The `task` scenario's own section (issue 16): accuracy curves per backend and variant,
+    the gap to backprop against the angle, and the medians table, from real (short) runs."""
+    import dataclasses
+
+    from salbench.backends.reference import ReferenceBackend
+    from salbench.protocols.task import TaskParams, TaskProtocol
+
+    store = Store(tmp_path / "task.sqlite")
+    for scenario, feedback in (("task", "sal"), ("task-fa", "fixed")):
+        for seed in (0, 1):
+            backend = ReferenceBackend({"steps_per_tau_ref": 25})
+            backend.setup(seed)
+            params = TaskParams(feedback=feedback, epochs=3, early_epoch=2, sal_warmup_epochs=2,
+                                sal_epochs_per_phase=1, spike_scale=1.5)
+            result = TaskProtocol(params, seed).run(backend)
+            base = synthetic_run(scenario, "reference", seed)
+            store.add(dataclasses.replace(
+                base, protocol="task", label=scenario, series=result.series,
+                final=result.final, notes={**result.notes, "main_metric": "accuracy"}))
+    html = render(store)
+    store.close()
+    text = _section(html, "task")
+    assert "Does SAL-learned feedback train a network?" in text
+    assert "reference, quick profile" in text
+    assert "task (n = 2)" in html and "task-fa (n = 2)" in html  # one curve per variant
+    assert "gap to backprop against the angle" in text
+    start = html.index('<section id="task">')
+    assert html[start:html.index("</section>", start)].count("<svg") == 2
+    # the table: one row per variant
+    assert text.count("reference quick task") == 2
+    assert '<a href="#task">' in html

@@ -1,12 +1,9 @@
 """The `feedback` scenario: SAL aligns feedback weights B to the forward pathway W (paper
 Figs 6-7, design.md 1.3).
 
-All layers' units form one abstract network; `groups` name the layers. Forward blocks
-W_{l+1,l} have pre = lower unit, post = upper unit; feedback blocks B_{l,l+1} have pre = upper,
-post = lower, so every hidden unit receives W·PSP(below) + B·PSP(above) + bias and activity is
-noise-driven. SAL acts on B only: for B's synapse (upper j -> lower i) the acausal lobe
-(i before j) is the causal lobe of W's synapse i -> j, which grows with W[j, i], while the
-causal lobe grows with B[i, j] itself; so B[i, j] -> W[j, i], i.e. B -> Wᵀ.
+The layered network, its index bookkeeping and the SAL phase on B live in
+salbench.protocols.layered (shared with the `task` scenario): B -> Wᵀ because the acausal lobe
+of B's synapse is the causal lobe of W's.
 
 Variants (`feedback`): "sal" (B learns), "fixed" (feedback alignment: B stays random) and
 "oracle" (backprop: B = Wᵀ at every epoch). `w_drift` lets W random-walk to show that SAL
@@ -24,7 +21,6 @@ from pydantic import Field, NonNegativeFloat, PositiveFloat, PositiveInt
 from salbench.margins import Margin
 from salbench.protocols.alignment import (
     alignment_angle_deg,
-    gradient_alignment,
     probe_errors,
     sign_concordance,
     time_to_reach,
@@ -32,98 +28,35 @@ from salbench.protocols.alignment import (
 )
 from salbench.protocols.base import (
     NetworkFactory,
-    Params,
     RunResult,
     ScenarioProtocol,
     check_finite,
-    check_online,
-    check_online_rule,
 )
-from salbench.protocols.learning import record_learning_path, sal_step, write_weights
-from salbench.rules.noise import plasticity_amplitudes
-from salbench.rules.sal import SALRule
-from salbench.spec.network import NetworkSpec, OnlineSAL
-from salbench.spec.units import LIFUnitParams
+from salbench.protocols.layered import (
+    Layers,
+    SALPhaseParams,
+    SpikingFeedback,
+    eta_schedule,
+    layer_alignment,
+)
+
+__all__ = ["ALIGNED_DEG", "FeedbackParams", "FeedbackProtocol", "Layers"]
 
 #: the acceptance threshold of the scenario (design.md 1.3): "aligned" means below 20°
 ALIGNED_DEG = 20.0
 
 
-class FeedbackParams(Params):
+class FeedbackParams(SALPhaseParams):
     #: layer sizes, bottom first (the paper's Fig. 7: one 50 -> 50 layer pair)
     sizes: tuple[PositiveInt, ...] = Field((30, 30, 10), min_length=2)
     epochs: PositiveInt = 150
     epoch_ms: PositiveFloat = 1000.0
-    tau_ref_ms: PositiveFloat = 10.0
     #: W and B entries ~ U(±init_scale·√(3/fan_in)); 1 gives the paper's U(±√(3/50)) at 50
     init_scale: PositiveFloat = 1.0
-    #: abstract bias of every unit: -0.5 gives p(z=1) ≈ 0.4 (≈ 40 Hz at tau_ref = 10 ms).
-    #: At higher rates rate-dependent gains destabilise SAL's fixed point: B first aligns,
-    #: then drifts away from Wᵀ again (reference, 50 -> 50 at bias 0: 37° after 50 s, 71°
-    #: after 400 s; 100 -> 100 at bias -0.5: 22° then 36°); far below, SAL is slow.
-    bias: float = -0.5
     #: "sal": B learns by SAL; "fixed": feedback alignment; "oracle": B = Wᵀ (backprop)
     feedback: Literal["sal", "fixed", "oracle"] = "sal"
-    eta: PositiveFloat = 3.0
-    #: learning-rate schedule eta / (1 + epoch / eta_decay_epochs): large steps first, then
-    #: small ones that average out SAL's sampling noise (None: constant eta)
-    eta_decay_epochs: PositiveFloat | None = 20.0
-    window: Literal["exponential", "triangular"] = "exponential"
-    pairing: Literal["nearest", "last_k", "all"] = "nearest"
-    k: PositiveInt = 10
-    #: "epoch": SAL from each epoch's spikes, written back between epochs; "online": the
-    #: network's own plasticity at its event times (exponential window, nearest pairing), at
-    #: the matched rate eta · tau_ref / epoch_ms per pair (spec.network.OnlineSAL)
-    plasticity: Literal["epoch", "online"] = "epoch"
-    #: plasticity noise: one frozen SAL amplitude max(0, 1 + N(0, sigma²)) per synapse of B,
-    #: scaling both lobes of its window (design.md 1.1). Each synapse's lobes stay balanced,
-    #: so the chance coincidences (∝ rate²) still cancel: the noise changes how fast each
-    #: B_ij moves, not where it goes (W is fixed here).
-    sigma_plast: NonNegativeFloat = 0.0
     #: W random-walk step per epoch, as a fraction of the initial entry std of W
     w_drift: NonNegativeFloat = 0.0
-    #: all weights stay within ±clip
-    clip: PositiveFloat = 1.0
-    #: probe error vectors for the gradient-alignment accuracy (same probes in every run)
-    n_probes: PositiveInt = 200
-    probe_seed: int = 0
-    #: realisation settings for LIF backends (see salbench.spec.translation)
-    unit: LIFUnitParams = Field(default_factory=LIFUnitParams)
-    #: time steps per tau_ref on discrete-time backends
-    steps_per_tau_ref: PositiveInt | None = None
-
-
-class Layers:
-    """Index bookkeeping: where each layer and each W / B block sits in the full matrix."""
-
-    def __init__(self, sizes: tuple[int, ...]) -> None:
-        self.sizes = tuple(int(s) for s in sizes)
-        edges = np.concatenate([[0], np.cumsum(self.sizes)])
-        self.slices = [slice(int(a), int(b)) for a, b in zip(edges[:-1], edges[1:], strict=True)]
-        self.n = int(edges[-1])
-
-    @property
-    def pairs(self) -> range:
-        """Layer-pair indices k: W_k = W[upper k+1, lower k], B_k = W[lower k, upper k+1]."""
-        return range(len(self.sizes) - 1)
-
-    def w_block(self, k: int) -> tuple[slice, slice]:
-        return self.slices[k + 1], self.slices[k]
-
-    def b_block(self, k: int) -> tuple[slice, slice]:
-        return self.slices[k], self.slices[k + 1]
-
-    def masks(self) -> tuple[np.ndarray, np.ndarray]:
-        """(forward mask, feedback mask), each [post, pre] over all units."""
-        fwd = np.zeros((self.n, self.n), dtype=bool)
-        fb = np.zeros_like(fwd)
-        for k in self.pairs:
-            fwd[self.w_block(k)] = True
-            fb[self.b_block(k)] = True
-        return fwd, fb
-
-    def groups(self) -> dict[str, tuple[int, int]]:
-        return {f"layer{i}": (s.start, s.stop) for i, s in enumerate(self.slices)}
 
 
 class FeedbackProtocol(ScenarioProtocol):
@@ -133,10 +66,6 @@ class FeedbackProtocol(ScenarioProtocol):
     main_metric = "angle_deg"
     # B is signed: online SAL on B needs synapses whose weight may change sign
     online_weights_signed = True
-    profiles = {
-        "quick": {},
-        "paper": {"sizes": (50, 50), "epochs": 100},
-    }
     margins = {
         "angle_deg*": Margin(value=3.0, why=(
             "SAL takes B from ~90 deg (random) to 17-24 deg; the LIF backends end within "
@@ -153,6 +82,10 @@ class FeedbackProtocol(ScenarioProtocol):
         "rate_hz*": Margin(value=0.1, relative=True, why=(
             "a tenth of the rate: SAL's fixed point in feedback drifts when the rate moves "
             "further (FeedbackParams.bias)")),
+    }
+    profiles = {
+        "quick": {},
+        "paper": {"sizes": (50, 50), "epochs": 100},
     }
 
     params: FeedbackParams
@@ -179,90 +112,48 @@ class FeedbackProtocol(ScenarioProtocol):
         return weights
 
     def planned_network(self) -> tuple[int, int]:
-        # a unit receives from the layer below (W) and the layer above (B)
-        s = self.params.sizes
-        fan_in = max((s[k - 1] if k else 0) + (s[k + 1] if k + 1 < len(s) else 0)
-                     for k in range(len(s)))
-        return sum(s), fan_in
+        return Layers(self.params.sizes).planned_network()
 
     def run(self, backend: NetworkFactory) -> RunResult:
         p = self.params
         layers = Layers(p.sizes)
         streams = self._streams()
         weights = self.initial_weights(layers, streams["init"])
-        fwd_mask, fb_mask = layers.masks()
         w_std = [float(np.std(weights[layers.w_block(k)])) for k in layers.pairs]
         w0 = weights.copy()
         if p.feedback == "oracle":
-            weights = self._oracle(layers, weights)
+            weights = layers.with_oracle(weights)
         probes = [probe_errors(layers.sizes[k + 1], p.n_probes, p.probe_seed) for k in layers.pairs]
-        # one frozen amplitude per synapse for both lobes (design.md 1.1)
-        amp = plasticity_amplitudes(streams["plasticity"], (layers.n, layers.n), p.sigma_plast)
-        online = None
-        if p.plasticity == "online" and p.feedback == "sal":
-            online = self._online(fb_mask, amp)
-        spec = NetworkSpec(weights=weights, biases=np.full(layers.n, p.bias),
-                           mask=fwd_mask | fb_mask, tau_ref_ms=p.tau_ref_ms,
-                           groups=layers.groups(), unit=p.unit,
-                           steps_per_tau_ref=p.steps_per_tau_ref, online_sal=online)
-        net = backend.build(spec)
-        if online is not None:
-            check_online(net)
-        rule = SALRule(eta=p.eta, tau=p.tau_ref_ms, window=p.window, pairing=p.pairing,
-                       k=p.k, a_causal=amp, a_acausal=amp, mask=fb_mask)
+        sal = SpikingFeedback(backend, layers, weights, p, streams["plasticity"], self.timer,
+                              learns=p.feedback == "sal")
         result = RunResult()
-        if online is not None:
-            result.notes["learning_path"] = "online"
-        else:
-            record_learning_path(result.notes, net, rule if p.feedback == "sal" else None)
+        result.notes["learning_path"] = sal.learning_path
         self._record(result, layers, 0.0, weights, w0, probes, rates=None)
         for epoch in range(1, p.epochs + 1):
-            if online is not None:
-                online.eta = self.eta_at(epoch) * p.tau_ref_ms / p.epoch_ms
-                net.learn_online(online)  # type: ignore[attr-defined]
-            spikes = net.run(p.epoch_ms)
-            if online is not None:
-                with self.timer.phase("read"):
-                    weights = np.where(fb_mask, net.get_weights(), weights)
+            sal.start_epoch(p.epoch_ms, self.eta_at(epoch))
+            spikes = sal.run(p.epoch_ms)
+            if p.feedback == "sal":
+                weights = sal.learn(spikes, p.epoch_ms, self.eta_at(epoch), write=False)
             with self.timer.phase("learn"):
-                if p.feedback == "sal" and online is None:
-                    rule.eta = self.eta_at(epoch)
-                    dB = sal_step(net, spikes, rule, p.epoch_ms)
-                    weights = np.where(fb_mask, np.clip(weights + dB, -p.clip, p.clip), weights)
                 if p.w_drift > 0:
                     weights = self._drift(layers, weights, w_std, streams["drift"])
                 if p.feedback == "oracle":
-                    weights = self._oracle(layers, weights)
+                    weights = layers.with_oracle(weights)
                 check_finite(weights)
-            if (p.feedback == "sal" and online is None) or p.w_drift > 0:
-                with self.timer.phase("write"):
-                    weights = write_weights(net, weights)
+            if (p.feedback == "sal" and sal.online is None) or p.w_drift > 0:
+                weights = sal.write(weights)
             rates = np.array([len(s) for s in spikes]) / (p.epoch_ms / 1000.0)
             self._record(result, layers, epoch * p.epoch_ms, weights, w0, probes, rates)
         self._finish(result, layers)
         return result
 
-    def _online(self, fb_mask: np.ndarray, amp: np.ndarray) -> OnlineSAL:
-        """Online SAL on B, with the epoch mode's amplitudes and clip."""
-        p = self.params
-        check_online_rule(p.window, p.pairing)
-        return OnlineSAL(eta=p.eta * p.tau_ref_ms / p.epoch_ms, tau_ms=p.tau_ref_ms,
-                         plastic=fb_mask, a_causal=amp, a_acausal=amp, w_min=-p.clip,
-                         w_max=p.clip)
-
     def eta_at(self, epoch: int) -> float:
         """SAL's learning rate in epoch `epoch` (1-based)."""
-        p = self.params
-        if p.eta_decay_epochs is None:
-            return p.eta
-        return p.eta / (1.0 + (epoch - 1) / p.eta_decay_epochs)
+        return eta_schedule(self.params.eta, self.params.eta_decay_epochs, epoch)
 
     def _oracle(self, layers: Layers, weights: np.ndarray) -> np.ndarray:
         """Backprop's feedback: every B block set to the transpose of its W block."""
-        weights = weights.copy()
-        for k in layers.pairs:
-            weights[layers.b_block(k)] = weights[layers.w_block(k)].T
-        return weights
+        return layers.with_oracle(weights)
 
     def _drift(self, layers: Layers, weights: np.ndarray, w_std: list[float],
                rng: np.random.Generator) -> np.ndarray:
@@ -284,8 +175,9 @@ class FeedbackProtocol(ScenarioProtocol):
         values: dict[str, float] = {}
         for k in layers.pairs:
             W, B = weights[layers.w_block(k)], weights[layers.b_block(k)]
-            per["angle_deg"].append(alignment_angle_deg(W, B))
-            per["gradient_alignment"].append(gradient_alignment(W, B, probes[k]))
+            angle, ga = layer_alignment(W, B, probes[k])
+            per["angle_deg"].append(angle)
+            per["gradient_alignment"].append(ga)
             per["correlation"].append(weight_correlation(W, B))
             per["sign_concordance"].append(sign_concordance(W, B))
             # how far the target has moved: the angle between W now and W at the start

@@ -23,6 +23,7 @@ import salbench
 from salbench.margins import Margin
 from salbench.report import fixed_point as fp
 from salbench.report import metrics as mx
+from salbench.report import task as tk
 from salbench.report.benchmarks import BenchmarkSet, load_benchmarks
 from salbench.report.model import (
     PHASES,
@@ -405,6 +406,7 @@ def render(store: Store, title: str = "salbench report", *,
         baseline_path = str(baseline.path)
     bench: BenchmarkSet | None = load_benchmarks(benchmarks) if benchmarks else None
     fixed_point = fixed_point_panels(runs)
+    task = task_panels(runs, colours)
     return _env().get_template("report.html.j2").render(
         title=title, sections=sections, views=views, runs=runs, backends=backends,
         colours=colours, overview=overview(sections, backends), statuses=statuses,
@@ -414,7 +416,7 @@ def render(store: Store, title: str = "salbench report", *,
         learning_path=learning_path_of,
         generated=dt.datetime.now().isoformat(timespec="seconds"), version=salbench.__version__,
         store_path=str(store.path), phases=PHASES, better=mx.better,
-        fixed_point=fixed_point, fixed_point_bin=fp.BIN_HZ,
+        fixed_point=fixed_point, fixed_point_bin=fp.BIN_HZ, task=task, task_bin=tk.BIN_DEG,
     )
 
 
@@ -432,6 +434,35 @@ def fixed_point_panels(runs: list[RunRecord],
         panels.append((backend, xy_plot(series, xlabel="rate of the busier unit − the other (Hz)",
                                         ylabel="w into busier − w out"), ratios))
     return panels
+
+
+@dataclass
+class TaskPanels:
+    """The `task` section: accuracy curves per (backend, profile), gap against angle, table."""
+
+    curves: list[tuple[str, str]]  # (caption, svg)
+    gap_svg: str
+    rows: list[tk.TableRow]
+
+
+def task_panels(runs: list[RunRecord], colours: dict[str, str]) -> TaskPanels | None:
+    """None when the store holds no ok run of the `task` protocol."""
+    if not tk.task_runs(runs):
+        return None
+    curves = []
+    for (backend, profile), cs in tk.accuracy_curves(runs).items():
+        lines = [Line(f"{c.variant} (n = {c.n})", c.epochs, [100 * v for v in c.mean],
+                      [100 * v for v in c.low], [100 * v for v in c.high],
+                      PALETTE[i % len(PALETTE)], DASHES[i % len(DASHES)])
+                 for i, c in enumerate(cs)]
+        curves.append((f"{backend}, {profile} profile",
+                       line_plot(lines, xlabel="training epoch", ylabel="test accuracy (%)")))
+    gap = [Series(c.backend, c.x, [y.mean for y in c.y], [y.low for y in c.y],
+                  [y.high for y in c.y], colours.get(c.backend, ""))
+           for c in tk.gap_against_angle(runs)]
+    gap_svg = xy_plot(gap, xlabel="∠(Wᵀ, B) of the epoch's feedback (°)",
+                      ylabel="gap to backprop (pp)") if gap else ""
+    return TaskPanels(curves, gap_svg, tk.table(runs))
 
 
 def write_report(store: Store, out: Path, **options: Any) -> Path:

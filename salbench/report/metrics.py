@@ -27,9 +27,10 @@ RUN_UNITS = {"runtime": "s", "memory": "MB", "rtf": "wall/bio", "hardware_time":
 # threshold on them without an explicit sign watches both directions.
 _LOWER_IS_BETTER = ("asymmetry*", "dkl*", "d_kl*", "angle_deg*", "*_tau_ms", "time_to_*",
                     "plastic_vs_fixed", "sum_rel_change", "runtime", "memory", "rtf",
-                    "hardware_time", "emulator_time", "*error*", "*loss*")
+                    "hardware_time", "emulator_time", "*error*", "*loss*", "gap_to_*",
+                    "epochs_to_*")
 _HIGHER_IS_BETTER = ("gradient_alignment*", "correlation*", "sign_concordance*",
-                     "accuracy*", "*alignment")
+                     "accuracy*", "*alignment", "gain_over_*")
 
 
 def better(metric: str) -> int:
