@@ -368,3 +368,25 @@ def test_task_section_shows_accuracy_curves_gap_and_medians(tmp_path):
     # the table: one row per variant
     assert text.count("reference quick task") == 2
     assert '<a href="#task">' in html
+
+
+def test_settings_are_compared_within_each_backend(tmp_path):
+    """A swept setting (here plasticity) gets a verdict per backend: its second value against
+    its first, on the same runs and margin as the cross-backend table (an effect 8x the pair
+    asymmetry margin differs, an unchanged one is equivalent)."""
+    store = Store(tmp_path / "a.sqlite")
+    for seed in range(6):
+        for plasticity, scale in (("epoch", 1.0), ("online", 1.0)):
+            store.add(synthetic_run("pair", "nest", seed, sweep={"plasticity": plasticity},
+                                    floor_scale=scale))
+        for plasticity, scale in (("epoch", 1.0), ("online", 15.0)):
+            store.add(synthetic_run("pair", "neuron", seed, sweep={"plasticity": plasticity},
+                                    floor_scale=scale))
+    (section,) = build_sections(list(store.runs()))
+    rows = {(a.point, a.a, a.b): a.verdict for a in section.setting_agreement()
+            if a.metric == "asymmetry"}
+    assert rows == {("nest", "plasticity=epoch", "plasticity=online"): "equivalent",
+                    ("neuron", "plasticity=epoch", "plasticity=online"): "different"}
+    text = _text(render(store))
+    assert "Settings compared within each backend" in text
+    assert "On nest: plasticity=epoch and plasticity=online are equivalent on asymmetry" in text

@@ -364,6 +364,35 @@ class Section:
         cache[alpha] = rows
         return rows
 
+    def setting_agreement(self, alpha: float = 0.05) -> list[Agreement]:
+        """Within each backend, every sweep point against the first (e.g. plasticity=online
+        against plasticity=epoch): the same tests and verdicts as `agreement`, A and B being
+        the two points and `point` the backend; Holm-adjusted per metric over all of them."""
+        cache = self.__dict__.setdefault("_setting_agreement", {})
+        if alpha in cache:
+            return cache[alpha]
+        rows: list[Agreement] = []
+        samples: list[tuple[list[float], list[float]]] = []
+        points = self.points
+        for backend in self.backends:
+            groups = {g.point: g for g in self.groups if g.backend == backend and g.ok}
+            base = next((pt for pt in points if pt in groups), None)
+            for point in points:
+                if base is None or point == base or point not in groups:
+                    continue
+                for m in self.metrics:
+                    a, b = groups[base].values(m), groups[point].values(m)
+                    if a or b:
+                        rows.append(compare_samples(backend, base, point, m, a, b,
+                                                    self.margin(m)))
+                        samples.append((a, b))
+        for metric in {r.metric for r in rows}:
+            idx = [i for i, r in enumerate(rows) if r.metric == metric]
+            judge([rows[i] for i in idx], [samples[i][0] for i in idx],
+                  [samples[i][1] for i in idx], alpha)
+        cache[alpha] = rows
+        return rows
+
     def sweep_lines(self, key: str, metric: str) -> list[SweepLine]:
         """`metric` against sweep parameter `key`: one line per backend and per combination
         of the other swept parameters (e.g. with and without SAL)."""
