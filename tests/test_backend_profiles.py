@@ -91,3 +91,16 @@ def test_the_cli_reports_an_unknown_parent_in_one_line_exit_2(cli, tmp_path):
     lines = res.stderr.strip().splitlines()
     assert len(lines) == 1 and "mine.toml extends unknown backend profile 'bss3'" in lines[0]
     assert not (tmp_path / "s.sqlite").exists()
+
+
+def test_default_run_leaves_out_the_single_effect_ablation_profiles():
+    """`salbench run` without --backend runs the real configurations (bss2-ideal and bss2
+    included); the single-effect profiles come only with --ablation hardware."""
+    from salbench.catalogue import ablation_profiles
+    from salbench.runner.backend_sources import usable_backends
+
+    default = usable_backends()
+    single = [b for b in ablation_profiles("hardware") if b not in ("bss2", "bss2-ideal")]
+    assert single and not set(single) & set(default)
+    assert {"bss2", "bss2-ideal", "reference"} <= set(default)
+    assert set(single) <= set(usable_backends(include_ablation=True))

@@ -28,7 +28,7 @@ def prepare_one(name: str) -> str:
 def main(args: argparse.Namespace) -> int:
     from salbench.runner.backend_sources import resolve_backend, usable_backends
 
-    names = args.backend or usable_backends()
+    names = args.backend or usable_backends(include_ablation=True)
     for name in names:
         resolve_backend(name)  # unknown names are usage errors before anything runs
     failed = 0

@@ -90,11 +90,20 @@ def check_backend(source: BackendSource) -> None:
         raise ConfigError(f"{where}: {problem}")
 
 
-def usable_backends() -> list[str]:
-    """Backends whose simulators are installed here (the default of `salbench run`)."""
+#: [backend] effect values of the profiles a plain `salbench run` includes: the ablation's
+#: ends (every effect off, all on) are real configurations; the single-effect profiles are
+#: only the ablation's (`salbench run --ablation hardware`), and would double a default run
+DEFAULT_EFFECTS = ("", "none", "all")
+
+
+def usable_backends(include_ablation: bool = False) -> list[str]:
+    """Backends whose simulators are installed here (the default of `salbench run`, without
+    the hardware ablation's single-effect profiles unless `include_ablation`)."""
     out = []
     for name, source in backend_sources().items():
         if isinstance(source, str):
+            continue
+        if not include_ablation and source.effect not in DEFAULT_EFFECTS:
             continue
         try:
             if backend_class(source).unavailable_reason(source.settings) is None:
