@@ -47,7 +47,12 @@ def test_report_in_chromium(tmp_path):
             table = page.locator("#runs-table")
             page.locator("details.runs summary").click()
             header = table.locator("thead th", has_text="wall s")
-            col = "Array.from(t.tBodies[0].rows).map(r => r.cells[7].getAttribute('data-v'))"
+            # the "wall s" column, wherever it is (columns are added as runs record more)
+            index = table.evaluate("t => Array.from(t.tHead.rows[0].cells)"
+                                   ".findIndex(c => c.textContent.trim().startsWith('wall s'))")
+            assert index >= 0
+            col = (f"Array.from(t.tBodies[0].rows).map(r => r.cells[{index}]"
+                   ".getAttribute('data-v'))")
             before = table.evaluate(f"t => {col}")
             header.click()
             assert header.get_attribute("aria-sort") == "ascending"

@@ -18,7 +18,9 @@ from pathlib import Path
 import psutil
 
 SALBENCH = [sys.executable, "-m", "salbench"]
-ARGS = ["run", "pair-demo", "--backend", "reference", "--seeds", "4", "--set", "epochs=30",
+# runs of a few seconds each: the interrupt must land in the second run even when a busy
+# machine is slow to show the first one stored (at 1 s a run, a load of 9 let all four finish)
+ARGS = ["run", "pair-demo", "--backend", "reference", "--seeds", "4", "--set", "epochs=150",
         "--jobs", "1"]
 
 
