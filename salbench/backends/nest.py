@@ -131,11 +131,8 @@ class NestSamplingNetwork(PyNNSamplingNetwork):
     weights_at_connect = True
     _handles_renewed = False
 
-    def connect(self, pre: np.ndarray, post: np.ndarray, weights_uS: np.ndarray,
-                synapse_type: Any, receptor_type: str) -> Any:
-        return self.sim.Projection(
-            self.cells, self.cells, _array_connector(pre, post, weights_uS, self.delay_ms),
-            synapse_type, receptor_type=receptor_type)
+    def connector(self, pre: np.ndarray, post: np.ndarray, weights_uS: np.ndarray) -> Any:
+        return _array_connector(pre, post, weights_uS, self.delay_ms)
 
     def run(self, duration_ms: float) -> list[np.ndarray]:
         spikes = super().run(duration_ms)

@@ -108,11 +108,8 @@ def _list_connector(pre: np.ndarray, post: np.ndarray, weights_uS: np.ndarray,
 class NeuronSamplingNetwork(PyNNSamplingNetwork):
     weights_at_connect = True
 
-    def connect(self, pre: np.ndarray, post: np.ndarray, weights_uS: np.ndarray,
-                synapse_type: Any, receptor_type: str) -> Any:
-        return self.sim.Projection(
-            self.cells, self.cells, _list_connector(pre, post, weights_uS, self.delay_ms),
-            synapse_type, receptor_type=receptor_type)
+    def connector(self, pre: np.ndarray, post: np.ndarray, weights_uS: np.ndarray) -> Any:
+        return _list_connector(pre, post, weights_uS, self.delay_ms)
 
     def _weights_of(self, projection: Any) -> _NetConWeights:
         # built lazily on the first write: the base class writes the initial weights from

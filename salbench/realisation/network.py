@@ -207,13 +207,17 @@ class PyNNSamplingNetwork:
                 synapse_type: Any, receptor_type: str) -> Any:
         """A projection of the cells onto themselves with the synapses pre[k] -> post[k]
         (population indices) and initial weights weights_uS[k]; every other synapse parameter
-        comes from `synapse_type`. PyNN's FromListConnector here: one tuple per synapse."""
+        comes from `synapse_type`."""
+        return self.sim.Projection(self.cells, self.cells,
+                                   self.connector(pre, post, weights_uS),
+                                   synapse_type, receptor_type=receptor_type)
+
+    def connector(self, pre: np.ndarray, post: np.ndarray, weights_uS: np.ndarray) -> Any:
+        """The PyNN connector `connect` uses: PyNN's FromListConnector here, one tuple per
+        synapse; adapters return faster ones."""
         connections = [(int(i), int(j), float(v), self.delay_ms)
                        for i, j, v in zip(pre, post, weights_uS, strict=True)]
-        return self.sim.Projection(
-            self.cells, self.cells,
-            self.sim.FromListConnector(connections, column_names=["weight", "delay"]),
-            synapse_type, receptor_type=receptor_type)
+        return self.sim.FromListConnector(connections, column_names=["weight", "delay"])
 
     def read_spikes(self) -> list[np.ndarray]:
         segment = self.cells.get_data("spikes", clear=True).segments[-1]
