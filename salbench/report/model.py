@@ -242,6 +242,15 @@ def judge(rows: list[Agreement], a_values: list[list[float]], b_values: list[lis
             row.seeds = seeds_to_resolve(a, b, row.bound, alpha / m)
 
 
+def judge_per_metric(rows: list[Agreement], samples: list[tuple[list[float], list[float]]],
+                     alpha: float = 0.05) -> None:
+    """`judge` with one family per metric (samples[k]: the two samples behind rows[k])."""
+    for metric in {r.metric for r in rows}:
+        idx = [i for i, r in enumerate(rows) if r.metric == metric]
+        judge([rows[i] for i in idx], [samples[i][0] for i in idx],
+              [samples[i][1] for i in idx], alpha)
+
+
 def compare_samples(point: str, a: str, b: str, metric: str, xa: list[float],
                     xb: list[float], margin: Margin | None) -> Agreement:
     """One comparison before the family's Holm adjustment (see judge)."""
@@ -357,10 +366,7 @@ class Section:
                         samples.append((a, b))
         # one family per metric: "are the backends the same on this metric?" over all pairs
         # and sweep points
-        for metric in {r.metric for r in rows}:
-            idx = [i for i, r in enumerate(rows) if r.metric == metric]
-            judge([rows[i] for i in idx], [samples[i][0] for i in idx],
-                  [samples[i][1] for i in idx], alpha)
+        judge_per_metric(rows, samples, alpha)
         cache[alpha] = rows
         return rows
 
@@ -386,10 +392,7 @@ class Section:
                         rows.append(compare_samples(backend, base, point, m, a, b,
                                                     self.margin(m)))
                         samples.append((a, b))
-        for metric in {r.metric for r in rows}:
-            idx = [i for i, r in enumerate(rows) if r.metric == metric]
-            judge([rows[i] for i in idx], [samples[i][0] for i in idx],
-                  [samples[i][1] for i in idx], alpha)
+        judge_per_metric(rows, samples, alpha)
         cache[alpha] = rows
         return rows
 
@@ -602,8 +605,5 @@ def ablation(section: Section, alpha: float = 0.05) -> Ablation | None:
             rows.append(row)
     if len(rows) < 2:
         return None
-    for metric in {c.metric for c, _, _ in samples}:
-        family = [s for s in samples if s[0].metric == metric]
-        judge([c for c, _, _ in family], [a for _, a, _ in family], [b for _, _, b in family],
-              alpha)
+    judge_per_metric([c for c, _, _ in samples], [(a, b) for _, a, b in samples], alpha)
     return Ablation(section, baseline, rows)

@@ -32,7 +32,13 @@ from dataclasses import dataclass, field
 
 from salbench.margins import Margin, margin_for
 from salbench.report import metrics as mx
-from salbench.report.model import Agreement, Group, build_sections, compare_samples, judge
+from salbench.report.model import (
+    Agreement,
+    Group,
+    build_sections,
+    compare_samples,
+    judge_per_metric,
+)
 from salbench.report.stats import Difference, Summary, mean_ci, welch
 from salbench.store import RunRecord
 
@@ -221,6 +227,7 @@ def compare(base_runs: list[RunRecord], new_runs: list[RunRecord],
     out.only_base = [" · ".join(k) for k in sorted(set(base) - set(new))]
     out.only_new = [" · ".join(k) for k in sorted(set(new) - set(base))]
     samples: list[tuple[list[float], list[float]]] = []
+    judged: list[Agreement] = []
     seen_base: set[str] = set()
     seen_new: set[str] = set()
     for key in sorted(set(base) & set(new)):
@@ -251,12 +258,10 @@ def compare(base_runs: list[RunRecord], new_runs: list[RunRecord],
                                         margin_for(section_margins, metric))
             out.changes.append(Change(key[0], key[1], key[2], key[3], metric, sa, mean_ci(b),
                                       d, th, status, judgement, machine_bound))
+            judged.append(judgement)
             samples.append((a, b))
     # one family per metric over all configurations, as the report's cross-backend tests
-    for metric in {c.metric for c in out.changes}:
-        idx = [i for i, c in enumerate(out.changes) if c.metric == metric]
-        judge([j for i in idx if (j := out.changes[i].judgement) is not None],
-              [samples[i][0] for i in idx], [samples[i][1] for i in idx], alpha)
+    judge_per_metric(judged, samples, alpha)
     out.machines_base, out.machines_new = sorted(seen_base), sorted(seen_new)
     return out
 
