@@ -19,11 +19,12 @@ from importlib import metadata
 from importlib.util import find_spec
 from pathlib import Path
 
+from salbench.cache import cache_dir
+
 
 def cache_root() -> Path:
     """Where compiled mechanisms live ($SALBENCH_CACHE, as for calibrations)."""
-    root = os.environ.get("SALBENCH_CACHE") or Path.home() / ".cache" / "salbench"
-    return Path(root) / "nrnmech"
+    return cache_dir("nrnmech")
 
 
 def _neuron_prefix() -> Path:

@@ -34,6 +34,8 @@ from importlib.util import find_spec
 from pathlib import Path
 from typing import Any
 
+from salbench.cache import cache_dir
+
 #: salbench's NEST model sources (C++); their hash keys the cached module
 MODEL_DIR = Path(__file__).parent / "models"
 MODEL_SOURCE = MODEL_DIR / "salbench_sal_synapse.cpp"
@@ -46,8 +48,7 @@ APT_HEADERS = ("libboost-dev", "libgsl-dev", "libltdl-dev")
 
 
 def cache_root() -> Path:
-    root = os.environ.get("SALBENCH_CACHE") or Path.home() / ".cache" / "salbench"
-    return Path(root) / "nest"
+    return cache_dir("nest")
 
 
 def nest_package_dir() -> Path:

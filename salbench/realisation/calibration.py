@@ -50,6 +50,7 @@ from typing import Any
 import numpy as np
 from scipy.optimize import curve_fit
 
+from salbench.cache import cache_dir as salbench_cache
 from salbench.realisation.cells import sampling_cells
 from salbench.realisation.host import SimulatorHost
 from salbench.spec.translation import Translation
@@ -114,8 +115,7 @@ class Calibration:
 
 
 def cache_dir() -> Path:
-    root = os.environ.get("SALBENCH_CACHE") or Path.home() / ".cache" / "salbench"
-    return Path(root) / "calibrations"
+    return salbench_cache("calibrations")
 
 
 def calibration_key(identity: dict[str, Any], unit: LIFUnitParams, tau_ref_ms: float,
