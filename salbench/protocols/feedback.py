@@ -33,6 +33,7 @@ from salbench.protocols.base import (
     check_finite,
 )
 from salbench.protocols.layered import (
+    ALIGNMENT_MARGINS,
     Layers,
     SALPhaseParams,
     SpikingFeedback,
@@ -67,21 +68,12 @@ class FeedbackProtocol(ScenarioProtocol):
     # B is signed: online SAL on B needs synapses whose weight may change sign
     online_weights_signed = True
     margins = {
-        "angle_deg*": Margin(value=3.0, why=(
-            "SAL takes B from ~90 deg (random) to 17-24 deg; the LIF backends end within "
-            "21-24 deg and the abstract model at 17-18 deg (README): 3 deg tells the abstract "
-            "model from LIF units, and is a twentieth of SAL's effect")),
+        **ALIGNMENT_MARGINS,
         "w_moved_deg": Margin(value=3.0, why="as angle_deg (0 when W is fixed)"),
-        "gradient_alignment*": Margin(value=0.02, why=(
-            "a cosine: near 20-25 deg it changes by ~0.007 per degree, so 0.02 is the 3 deg of "
-            "angle_deg")),
         "correlation": Margin(value=0.03, why="as gradient_alignment, for a correlation"),
         "sign_concordance": Margin(value=0.03, why="3 % of the synapses with the wrong sign"),
         "time_to_20deg_ms": Margin(value=0.25, relative=True, why=(
             "a threshold crossing time: a quarter, against the 2-3x that rates change it")),
-        "rate_hz*": Margin(value=0.1, relative=True, why=(
-            "a tenth of the rate: SAL's fixed point in feedback drifts when the rate moves "
-            "further (FeedbackParams.bias)")),
     }
     profiles = {
         "quick": {},

@@ -16,7 +16,13 @@ from typing import Any
 import numpy as np
 
 from salbench.rules.sal import SALRule, sal_update
-from salbench.spec.network import CorrelationSensors, QuantisingWeights, SamplingNetwork
+from salbench.spec.network import (
+    CorrelationSensors,
+    OnlinePlasticity,
+    OnlineSAL,
+    QuantisingWeights,
+    SamplingNetwork,
+)
 
 
 def sensors_measure(rule: SALRule) -> bool:
@@ -68,3 +74,12 @@ def write_weights(net: SamplingNetwork, weights: np.ndarray) -> np.ndarray:
     if isinstance(net, QuantisingWeights) and net.quantises_weights:
         return net.get_weights()
     return weights
+
+
+def start_online_epoch(net: SamplingNetwork, online: OnlineSAL, eta: float,
+                       duration_ms: float) -> None:
+    """Online SAL for the next epoch at the epoch rule's rate `eta`: each pair changes the
+    weight by eta · tau / T (sal_update's factor), as it would in epoch mode, only at once."""
+    assert isinstance(net, OnlinePlasticity)  # protocols.base.check_online refused others
+    online.eta = eta * online.tau_ms / duration_ms
+    net.learn_online(online)

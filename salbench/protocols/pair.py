@@ -23,7 +23,12 @@ from salbench.protocols.base import (
     check_online_rule,
 )
 from salbench.protocols.fitting import exponential_decay_time
-from salbench.protocols.learning import record_learning_path, sal_step, write_weights
+from salbench.protocols.learning import (
+    record_learning_path,
+    sal_step,
+    start_online_epoch,
+    write_weights,
+)
 from salbench.rules.sal import SALRule
 from salbench.spec.network import NetworkSpec, OnlineSAL
 from salbench.spec.units import LIFUnitParams
@@ -119,8 +124,7 @@ class PairProtocol(ScenarioProtocol):
             if p.eta_decay_epochs:
                 rule.eta = p.eta / (1.0 + (epoch - 1) / p.eta_decay_epochs)
             if online is not None:
-                online.eta = rule.eta * p.tau_ref_ms / p.epoch_ms
-                net.learn_online(online)  # type: ignore[attr-defined]
+                start_online_epoch(net, online, rule.eta, p.epoch_ms)
             spikes = net.run(p.epoch_ms)
             if online is not None:
                 with self.timer.phase("read"):

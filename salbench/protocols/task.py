@@ -46,6 +46,7 @@ from salbench.margins import Margin
 from salbench.protocols.alignment import probe_errors
 from salbench.protocols.base import NetworkFactory, RunResult, ScenarioProtocol, check_finite
 from salbench.protocols.layered import (
+    ALIGNMENT_MARGINS,
     Layers,
     SALPhaseParams,
     SpikingFeedback,
@@ -105,15 +106,13 @@ class TaskProtocol(ScenarioProtocol):
     # B is signed: online SAL on B needs synapses whose weight may change sign
     online_weights_signed = True
     margins = {
+        **ALIGNMENT_MARGINS,
         "accuracy*": Margin(value=0.01, why=(
             "one percentage point of test accuracy, the issue's criterion for SAL against "
             "backprop; FA trails backprop by about 1.5 points here")),
         "*_pp": Margin(value=1.0, why="as accuracy, in percentage points"),
-        "angle_deg*": Margin(value=3.0, why="as in the feedback scenario"),
-        "gradient_alignment*": Margin(value=0.02, why="as in the feedback scenario"),
         "epochs_to_accuracy*": Margin(value=2.0, why=(
             "two epochs: FA needs about twice backprop's 6 epochs to reach 90 %")),
-        "rate_hz*": Margin(value=0.1, relative=True, why="as in the feedback scenario"),
     }
     profiles = {
         "quick": {"epochs": 10, "sal_warmup_epochs": 10, "sal_epochs_per_phase": 2,
