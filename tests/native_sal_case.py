@@ -2,8 +2,9 @@
 share one): `python native_sal_case.py '<json>'` prints the recorded spikes and the weights
 read at each read-out time, as JSON. Used by test_native_sal.py.
 
-The network: `n_pre` SpikeSourceArrays (pre) project with SAL onto one IF_cond_exp cell (post),
-which a strong static synapse from another SpikeSourceArray (drive) makes fire. With
+The network: `n_pre` SpikeSourceArrays (pre) project with SAL onto one IF_cond_exp cell (post;
+"cell" in the case names another PyNN cell type), which a strong static synapse from another
+SpikeSourceArray (drive) makes fire. With
 "reciprocal" in the case: two IF_cond_exp cells A and B, each made to fire by its own drive,
 plus "pulses" that drive both at once, joined by SAL both ways (A -> B and B -> A).
 """
@@ -37,7 +38,7 @@ def main(case: dict) -> dict:
     pre = sim.Population(len(case["pre"]), sim.SpikeSourceArray(
         spike_times=[sim.Sequence(t) for t in case["pre"]]))
     drive = sim.Population(1, sim.SpikeSourceArray(spike_times=case["drive"]))
-    post = sim.Population(1, sim.IF_cond_exp(tau_refrac=2.0))
+    post = sim.Population(1, getattr(sim, case.get("cell", "IF_cond_exp"))(tau_refrac=2.0))
     pre.record("spikes")
     post.record("spikes")
     sim.Projection(drive, post, sim.AllToAllConnector(),
@@ -56,6 +57,8 @@ def main(case: dict) -> dict:
         "post": np.asarray(data_post[0].magnitude).tolist(),
         "weights": weights,
     }
+    if case["sim"] == "pyNN.neuron":  # which NEURON mechanism the SAL NetCons target
+        out["target"] = str(next(iter(prj.connections)).nc.syn().hname()).split("[")[0]
     sim.end()
     return out
 

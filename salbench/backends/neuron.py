@@ -58,9 +58,9 @@ def _list_connector(pre: np.ndarray, post: np.ndarray, weights_uS: np.ndarray,
     3.9 s in `_convergent_connect` and `Connection.__init__`). One `gid_connect` per synapse
     is unavoidable in NEURON (1.8 us, setting its weight 0.8 us, its delay 0.7 us); static
     synapses get a bare Connection holding only its NetCon and indices, which is all that
-    Projection.get/set and the adapter's weight pointers use. A plastic synapse type (a
-    weight adjuster per synapse) still gets pyNN.neuron's own Connection, minus the per-cell
-    overhead."""
+    Projection.get/set and the adapter's weight pointers use. A plastic synapse type gets its
+    own connection type (salbench's SAL: one NetCon into the post cell's SALExpSyn; PyNN's
+    STDP: a weight adjuster per synapse), minus the per-cell overhead."""
     from pyNN.connectors import Connector
     from pyNN.neuron.simulator import Connection, state
 
@@ -81,15 +81,25 @@ def _list_connector(pre: np.ndarray, post: np.ndarray, weights_uS: np.ndarray,
                     raise ValueError(f"the list connector takes one {name} for all synapses")
                 value.shape = (1,)
                 params[name] = value.evaluate(simplify=True)
+            delay = float(delay_ms)
+            # made pre cell by pre cell: a spike's NetCons then lie together in memory, and
+            # NEURON walks them in the order made (PreSyn::send, NetCon::deliver). N = 1000
+            # all-to-all, per 100 ms: static 0.94 s instead of 1.13 s, SAL 1.03 s instead of
+            # 1.52 s of simulate CPU time (the same spikes)
+            order = np.lexsort((post, pre))
+            pre_, post_ = np.asarray(pre)[order].tolist(), np.asarray(post)[order].tolist()
+            weights = np.asarray(weights_uS)[order].tolist()
+            connect_all = getattr(synapse_type.connection_type, "connect_all", None)
+            if connect_all is not None:  # salbench's SAL synapse
+                connect_all(projection, pre_, post_, weights, delay, params)
+                return
             gids = [int(c) for c in projection.pre.all_cells]
             cells = [c._cell for c in projection.post.all_cells]
             targets = [getattr(c, projection.receptor_type) for c in cells]
             table = projection._connections
             gid_connect = state.parallel_context.gid_connect
             plastic = synapse_type.model is not None
-            delay = float(delay_ms)
-            for i, j, w in zip(pre.tolist(), post.tolist(), np.asarray(weights_uS).tolist(),
-                               strict=True):
+            for i, j, w in zip(pre_, post_, weights, strict=True):
                 if plastic:
                     conn = synapse_type.connection_type(
                         projection, i, j, cells[j], targets[j], weight=w, delay=delay,

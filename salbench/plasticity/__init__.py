@@ -60,5 +60,12 @@ def set_eta(projection: Any, eta: float) -> None:
     rule = getattr(projection.synapse_type, "plasticity_rule", None)
     if rule is not None:
         rule.eta = float(eta)
-    else:
-        projection.set(eta=float(eta))
+        return
+    module = type(projection).__module__  # e.g. pyNN.neuron.projections
+    for backend, implementation in _IMPLEMENTATIONS.items():
+        if module.startswith(backend + "."):
+            impl = importlib.import_module(implementation)
+            # NEURON's SALExpSyn holds one eta per post cell, not one per synapse
+            if hasattr(impl, "set_eta") and impl.set_eta(projection, float(eta)):
+                return
+    projection.set(eta=float(eta))

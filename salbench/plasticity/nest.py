@@ -22,6 +22,7 @@ def _synapse_class() -> type:
     if _CLASS is not None:
         return _CLASS
     import nest
+    from pyNN.nest.conversion import make_sli_compatible
     from pyNN.nest.synapses import NESTSynapseMixin
     from pyNN.standardmodels import StandardSynapseType, build_translations
 
@@ -46,9 +47,22 @@ def _synapse_class() -> type:
         nest_name = SYNAPSE_MODEL
 
         def _get_nest_synapse_model(self) -> str:
+            """A copy of the labelled model for this synapse type, its parameters the copy's
+            defaults. tau, eta, w_min and w_max are the model's common properties (one set
+            per model, kept out of each connection), so two synapse types must not share a
+            model: pyNN.nest sets every type's defaults on the one `<model>_lbl`."""
             # called for every Projection: re-installs after a sim.setup() reset the kernel
             install_sal_module(nest)
-            return str(super()._get_nest_synapse_model())
+            name = f"{SYNAPSE_MODEL}_lbl_{id(self):x}"
+            if name not in nest.synapse_models:  # (again) after each kernel reset
+                nest.CopyModel(f"{SYNAPSE_MODEL}_lbl", name)
+            defaults = {}
+            for key, value in self.native_parameters.items():
+                if value.is_homogeneous:
+                    value.shape = (1,)
+                    defaults[key] = value.evaluate(simplify=True)
+            nest.SetDefaults(name, make_sli_compatible(defaults))
+            return name
 
     _CLASS = SALSynapse
     return _CLASS
@@ -73,6 +87,19 @@ def install_after_setup(sim: ModuleType) -> None:
         setup_and_install.__doc__ = setup.__doc__
         setattr(sim, "setup", setup_and_install)  # noqa: B010 (mypy: a module attribute)
     install_sal_module(nest)
+
+
+def set_eta(projection: Any, eta: float) -> bool:
+    """eta of a SAL projection: a common property of its model copy (PyNN's Projection.set
+    refuses to change a common property once set)."""
+    import nest
+
+    if projection.synapse_type.__class__ is not _CLASS:
+        return False
+    native = eta * 1000.0  # PyNN's µS are NEST's nS
+    nest.SetDefaults(projection.nest_synapse_model, {"eta": native})
+    projection._common_synapse_properties["eta"] = native
+    return True
 
 
 def sal_synapse(sim: ModuleType, **parameters: Any) -> Any:

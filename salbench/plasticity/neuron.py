@@ -1,10 +1,25 @@
-"""SAL on NEURON: salbench's NMODL weight adjuster `StdwaSAL` as a PyNN synapse type.
+"""SAL on NEURON as a PyNN synapse type: salbench's NMODL synapse `SALExpSyn`, or its weight
+adjuster `StdwaSAL` onto receptors other than an exponential conductance synapse.
 
-The mechanism (models/nmodl/stdwa_sal.mod) is compiled with the wheel's nrnivmodl by
-`salbench prepare` (or on first use) into the salbench cache, as salbench's noise mechanism
-is (salbench.nmodl), and loaded once per process.
+Onto an ExpSyn receptor (IF_cond_exp and every pyNN.neuron cell with conductance-based
+exponential synapses), each SAL NetCon targets a `SALExpSyn` (models/nmodl/sal_exp_syn.mod):
+one per post cell and projection, an ExpSyn with the receptor's tau and e that keeps the
+post cell's recent spike times, while each NetCon keeps its weight and pairing state in its
+weight vector. A pre spike is one event, as on a static synapse, and applies the rule before
+its PSP (lazily, as NEST's salbench_sal_synapse does); a post spike is one event per cell.
+(PyNN's design, a weight adjuster per synapse with two extra NetCons, cost 3.4x the static
+simulate time at N = 1000 all-to-all, and a HOC setpointer per synapse to build.) The SAL
+conductance is its own point process beside the cell's excitatory ExpSyn, summed into the
+same membrane current; the cell's recorded gsyn_exc leaves it out.
 
-Delays: SAL pairs the two cells' emission times (design.md 1.1), so the weight adjuster must
+Onto any other receptor (e.g. IF_cond_alpha's AlphaSyn), the weight adjuster. Both
+mechanisms (models/nmodl/*.mod) are compiled with the wheel's nrnivmodl by `salbench
+prepare` (or on first use) into the salbench cache, as salbench's noise mechanism is
+(salbench.nmodl), and loaded once per process.
+
+Delays: SAL pairs the two cells' emission times (design.md 1.1). SALExpSyn receives the post
+spikes at their emission times and takes t_pre = t - d at a pre spike's arrival. The weight
+adjuster must
 receive both spikes at their emission times; pyNN.neuron instead delays the pre -> adjuster
 NetCon by d (1 - ddf) - 1e-9 and the post -> adjuster NetCon by d ddf
 (dendritic_delay_fraction), which pairs t_pre with t_post + d (ddf = 1, NEST's STDP
@@ -27,6 +42,10 @@ from salbench.plasticity.params import parse
 #: the NMODL sources of the SAL weight adjuster
 NMODL_DIR = Path(__file__).parent / "models" / "nmodl"
 MECHANISM = "StdwaSAL"
+SYNAPSE_MECHANISM = "SALExpSyn"
+#: the NetCon weight vector of a SALExpSyn connection, and its `sal` array (sal_exp_syn.mod)
+W, A_CAUSAL, A_ACAUSAL, DELAY = 0, 1, 2, 3
+SAL_FIELDS = {"tau": 0, "eta": 1, "w_min": 2, "w_max": 3}
 
 _CLASS: type | None = None
 
@@ -43,20 +62,96 @@ def load_mechanism() -> None:
     import neuron
     from neuron import h
 
-    if hasattr(h, MECHANISM):
+    if hasattr(h, MECHANISM) and hasattr(h, SYNAPSE_MECHANISM):
         return
     folder = compile_mechanism()
-    if not neuron.load_mechanisms(str(folder), warn_if_already_loaded=False) or not hasattr(
-            h, MECHANISM):
-        raise RuntimeError(f"{folder} does not define {MECHANISM}; delete it and prepare again")
+    if not neuron.load_mechanisms(str(folder), warn_if_already_loaded=False) or not (
+            hasattr(h, MECHANISM) and hasattr(h, SYNAPSE_MECHANISM)):
+        raise RuntimeError(f"{folder} does not define {MECHANISM} and {SYNAPSE_MECHANISM}; "
+                           "delete it and prepare again")
+
+
+def is_exp_syn(target: Any) -> bool:
+    """Whether a receptor is NEURON's ExpSyn (SALExpSyn mirrors it)."""
+    return str(target.hname()).startswith("ExpSyn[")
+
+
+def sal_exp_syn(projection: Any, cell: Any, receptor: Any, parameters: dict) -> Any:
+    """The SALExpSyn of `projection` on `cell` (made on first use, beside the cell's ExpSyn
+    `receptor`, with its tau and e), with the post cell's NetCon that records its spikes."""
+    from neuron import h
+
+    syns = projection.__dict__.setdefault("_sal_exp_syns", {})
+    key = id(cell)
+    if key not in syns:
+        syn = h.SALExpSyn(0.5, sec=cell)
+        syn.tau, syn.e = receptor.tau, receptor.e
+        for name, index in SAL_FIELDS.items():
+            syn.sal[index] = parameters[name]
+        # the post spikes at their emission times (delay 0), as pyNN.neuron's post -> weight
+        # adjuster NetCon detects them; weight vector element DELAY < 0 marks this NetCon
+        post = h.NetCon(cell.source, syn, sec=cell.source_section)
+        post.threshold = 1
+        post.delay = 0.0
+        post.weight[DELAY] = -1.0
+        syns[key] = (syn, post)
+    return syns[key][0]
 
 
 def _connection_class() -> type:
-    """pyNN.neuron's plastic Connection with both weight-adjuster NetCons at delay 0."""
-    from pyNN.neuron.simulator import Connection
+    """A SAL connection: onto an ExpSyn receptor a NetCon into the cell's SALExpSyn;
+    otherwise pyNN.neuron's plastic Connection with both weight-adjuster NetCons at delay 0."""
+    from pyNN.neuron.simulator import Connection, state
 
     class SALConnection(Connection):  # type: ignore[misc]
-        """The adjuster sees emission times; only the PSP (self.nc) is delayed."""
+        """The rule sees emission times; only the PSP is delayed."""
+
+        syn: Any = None  # the SALExpSyn, or None: the weight-adjuster path
+
+        def __init__(self, projection: Any, pre: int, post: int, cell_obj: Any,
+                     target_object: Any, **parameters: Any) -> None:
+            if not is_exp_syn(target_object):
+                super().__init__(projection, pre, post, cell_obj, target_object, **parameters)
+                return
+            syn = sal_exp_syn(projection, cell_obj, target_object, parameters)
+            self._wire(syn, pre, post, int(projection.pre.all_cells[pre]), parameters["weight"],
+                       parameters["delay"], parameters["a_causal"], parameters["a_acausal"])
+
+        def _wire(self, syn: Any, pre: int, post: int, gid: int, weight: float, delay: float,
+                  a_causal: float, a_acausal: float) -> None:
+            self.presynaptic_index = pre
+            self.postsynaptic_index = post
+            self.syn = syn
+            nc = self.nc = state.parallel_context.gid_connect(gid, syn)
+            weights = nc.weight
+            weights[W] = weight
+            weights[A_CAUSAL] = a_causal
+            weights[A_ACAUSAL] = a_acausal
+            weights[DELAY] = nc.delay = delay
+
+        @classmethod
+        def connect_all(cls, projection: Any, pre: list[int], post: list[int],
+                        weights: list[float], delay: float, parameters: dict) -> None:
+            """The synapses pre[k] -> post[k] (population indices) in one loop, for
+            salbench's list connector (one value of each other parameter for all): as the
+            constructor, minus its per-synapse lookups."""
+            gids = [int(c) for c in projection.pre.all_cells]
+            cells = [c._cell for c in projection.post.all_cells]
+            targets = [getattr(c, projection.receptor_type) for c in cells]
+            table = projection._connections
+            syns: dict[int, Any] = {}  # post index -> its SALExpSyn, or None: not an ExpSyn
+            a_causal, a_acausal = parameters["a_causal"], parameters["a_acausal"]
+            for i, j, w in zip(pre, post, weights, strict=True):
+                if j not in syns:
+                    syns[j] = (sal_exp_syn(projection, cells[j], targets[j], parameters)
+                               if is_exp_syn(targets[j]) else None)
+                if syns[j] is None:
+                    conn = cls(projection, i, j, cells[j], targets[j], weight=w, delay=delay,
+                               **parameters)
+                else:
+                    conn = cls.__new__(cls)
+                    conn._wire(syns[j], i, j, gids[i], w, delay, a_causal, a_acausal)
+                table[j][i].append(conn)
 
         def _setup_plasticity(self, synapse_type: Any, parameters: dict) -> None:
             # PyNN's wiring pops this; its value is moot, both delays are set to 0 below
@@ -73,11 +168,43 @@ def _connection_class() -> type:
 
         def _set_delay(self, d: float) -> None:
             self.nc.delay = d
-            self._zero_adjuster_delays()
+            if self.syn is not None:
+                self.nc.weight[DELAY] = d  # SALExpSyn's t_pre = t - d
+            else:
+                self._zero_adjuster_delays()
 
         # the base class's property holds the base class's setter, so re-bind it
         delay = property(Connection._get_delay, _set_delay)
 
+    def per_connection(index: int, name: str) -> property:
+        def get(self: Any) -> float:
+            return (self.nc.weight[index] if self.syn is not None
+                    else getattr(self.weight_adjuster, name))
+
+        def put(self: Any, value: float) -> None:
+            if self.syn is not None:
+                self.nc.weight[index] = value
+            else:
+                setattr(self.weight_adjuster, name, value)
+        return property(get, put)
+
+    def per_synapse(name: str) -> property:
+        def get(self: Any) -> float:
+            if self.syn is not None:
+                return self.syn.sal[SAL_FIELDS[name]]
+            return getattr(self.weight_adjuster, name)
+
+        def put(self: Any, value: float) -> None:
+            if self.syn is not None:
+                self.syn.sal[SAL_FIELDS[name]] = value
+            else:
+                setattr(self.weight_adjuster, name, value)
+        return property(get, put)
+
+    SALConnection.a_causal = per_connection(A_CAUSAL, "a_causal")  # type: ignore[attr-defined]
+    SALConnection.a_acausal = per_connection(A_ACAUSAL, "a_acausal")  # type: ignore[attr-defined]
+    for name in SAL_FIELDS:
+        setattr(SALConnection, name, per_synapse(name))
     return SALConnection
 
 
@@ -110,6 +237,17 @@ def _synapse_class() -> type:
 
     _CLASS = SALSynapse
     return _CLASS
+
+
+def set_eta(projection: Any, eta: float) -> bool:
+    """eta of every SALExpSyn of `projection` (one per post cell, not per synapse); False if
+    it has none (the weight-adjuster path: set per synapse)."""
+    syns = projection.__dict__.get("_sal_exp_syns")
+    if not syns:
+        return False
+    for syn, _ in syns.values():
+        syn.sal[SAL_FIELDS["eta"]] = eta
+    return True
 
 
 def sal_synapse(sim: ModuleType, **parameters: Any) -> Any:

@@ -103,10 +103,11 @@ def weight_at(times: np.ndarray, weights: np.ndarray, t: float, w0: float,
               lag: float = 0.0) -> float:
     """The weight a read-out at time t sees, given a ``sal_trajectory``: the value after the
     last pre spike processed by then. ``lag`` is how long after its emission the simulator
-    processes a pre spike: NEURON 0 (salbench's adjuster NetCons have delay 0); NEST
-    min_delay, when it delivers the spike, at the start of the slice after the one it was
-    emitted in (a read-out between runs sees the spikes delivered so far; exact for spikes
-    on the time grid). Either is at most the synaptic delay, so the PSP at t_pre + d always
-    uses the updated weight."""
+    processes a pre spike: NEURON's SALExpSyn the delay d, when the spike arrives (its
+    weight adjuster StdwaSAL 0: its NetCons have delay 0); NEST min_delay, when it delivers
+    the spike, at the start of the slice after the one it was emitted in (a read-out
+    between runs sees the spikes delivered so far; exact for spikes on the time grid). Each
+    is at most the synaptic delay, so the PSP at t_pre + d always uses the updated
+    weight."""
     done = np.flatnonzero(times + lag <= t + TIE_EPS)
     return float(weights[done[-1]]) if len(done) else float(w0)

@@ -3,6 +3,7 @@ summary of every target checked in the run at its end."""
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable
 from typing import Any
 
@@ -10,6 +11,11 @@ import pytest
 from targets import OPS
 
 PROPERTY = "speed_target"
+
+# one BLAS thread in this process and the network processes it spawns: OpenBLAS's idle
+# threads spin for a while after each call, and on a 2-core machine they take the core from
+# the process being timed
+os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
 
 
 @pytest.fixture

@@ -71,9 +71,13 @@ def all_to_all_spec(n: int, seed: int = 0) -> NetworkSpec:
 
 #: what a loop's epoch does: "epoch" the learning epoch on signed weights (above); for the
 #: online benchmark, on non-negative weights (`excitatory_spec`): "static" simulate only,
-#: "online" simulate with the simulator's own SAL synapses, "epoch+" the learning epoch
-#: with the weights clipped at 0 (online SAL's w_min)
-MODES = ("epoch", "static", "online", "epoch+")
+#: "online" simulate with the simulator's own SAL synapses, "online-inert" the same at INERT
+#: times the learning rate (every pair computed and written, the weights move by ~1e-9 of
+#: their change: the activity, and so the simulator's work outside SAL, is the static
+#: network's, spike for spike), "epoch+" the learning epoch with the weights clipped at 0
+#: (online SAL's w_min)
+MODES = ("epoch", "static", "online", "online-inert", "epoch+")
+INERT = 1e-9
 
 
 def excitatory_spec(n: int, seed: int = 0, online_eta: float | None = None) -> NetworkSpec:
@@ -122,8 +126,9 @@ class EpochLoop:
         self.backend.setup(seed)
         # online SAL's eta matched to the epoch rule's 0.01 (OnlineSAL: eta_epoch * tau / T)
         eta = 0.01 * 10.0 / epoch_ms
+        online_eta = {"online": eta, "online-inert": INERT * eta}.get(mode)
         self.spec = (all_to_all_spec(n, seed) if mode == "epoch" else
-                     excitatory_spec(n, seed, eta if mode == "online" else None))
+                     excitatory_spec(n, seed, online_eta))
         self.net: SamplingNetwork = self.backend.build(self.spec)
         # the runner's "build" phase: sim.setup() and the network (s, wall and CPU)
         self.build_s = self.timer.totals.get("build", 0.0)
@@ -138,7 +143,7 @@ class EpochLoop:
         duration = self.epoch_ms if duration_ms is None else duration_ms
         spikes = self.net.run(duration)  # times "simulate" and "readout" itself
         self.spikes += sum(len(s) for s in spikes)
-        if self.mode in ("static", "online"):
+        if self.mode in ("static", "online", "online-inert"):
             return
         with self.timer.phase("learn"):
             self.weights = self.weights + self.rule.update(spikes, duration)
@@ -158,9 +163,11 @@ class EpochLoop:
 
 
 def _serve(conn: Connection, backend_name: str, n: int, epoch_ms: float,
-           mode: str = "epoch") -> None:
+           mode: str = "epoch", cpu: int | None = None) -> None:
     """The child's side of LoopProcess: build the loop, then answer commands until "close"."""
     loop: EpochLoop | None = None
+    if cpu is not None:
+        os.sched_setaffinity(0, {cpu})
     try:
         loop = EpochLoop(backend_name, n, epoch_ms, mode=mode)
         conn.send(("ok", None))
@@ -193,12 +200,15 @@ def _serve(conn: Connection, backend_name: str, n: int, epoch_ms: float,
 
 class LoopProcess:
     """An EpochLoop built and run in a fresh (spawned) process; `epoch()` returns when the
-    child's epoch is done, so timing the call times the epoch (plus a pipe round trip)."""
+    child's epoch is done, so timing the call times the epoch (plus a pipe round trip).
+    `cpu`: pin the child to that core (networks compared epoch by epoch then share one)."""
 
-    def __init__(self, backend_name: str, n: int, epoch_ms: float, mode: str = "epoch") -> None:
+    def __init__(self, backend_name: str, n: int, epoch_ms: float, mode: str = "epoch",
+                 cpu: int | None = None) -> None:
         ctx = multiprocessing.get_context("spawn")
         self._conn, child = ctx.Pipe()
-        self._proc = ctx.Process(target=_serve, args=(child, backend_name, n, epoch_ms, mode),
+        self._proc = ctx.Process(target=_serve,
+                                 args=(child, backend_name, n, epoch_ms, mode, cpu),
                                  daemon=True)
         self._proc.start()
         child.close()

@@ -34,13 +34,16 @@
  * NEST neuron PyNN's standard cells map to), exactly like NEST's own STDP synapses.
  *
  * Parameters (NEST units; PyNN's µS weights are nS here, so eta, w_min, w_max too):
- *   weight, delay, tau (ms), eta, a_causal, a_acausal (per connection), w_min, w_max.
+ *   per connection weight, delay, a_causal, a_acausal; per model (common properties, set
+ *   with SetDefaults; salbench copies the model for each PyNN synapse type) tau (ms), eta,
+ *   w_min, w_max.
  */
 
 #include <cmath>
 #include <limits>
 #include <string>
 
+#include "archiving_node.h"
 #include "connection.h"
 #include "nest_extension_interface.h"
 
@@ -53,11 +56,87 @@ namespace salbench
 constexpr double EPS = 1e-6;
 constexpr double NEVER = -std::numeric_limits< double >::infinity();
 
+// The post cell's last spike time. ArchivingNode::get_spiketime_ms() is protected; a derived
+// class may name it, and the member pointer it forms then calls it on any ArchivingNode (the
+// access check is on the naming, C++ [class.protected]). Never instantiated.
+struct LastSpike : nest::ArchivingNode
+{
+  static double
+  of( const nest::ArchivingNode& node )
+  {
+    return ( node.*( &LastSpike::get_spiketime_ms ) )();
+  }
+};
+
+// The parameters every synapse of one model (one PyNN synapse type: salbench copies the
+// model per type) shares. Kept out of the connection: a connection is read at every spike
+// it carries, and at N = 1000 all-to-all the connections (1M) are far larger than the cache,
+// so each byte costs; 104 bytes with these inside, 64 without.
+class SALCommonProperties : public nest::CommonSynapseProperties
+{
+public:
+  double tau = 10.0;
+  double eta = 1.0;
+  double w_min = -1e300;
+  double w_max = 1e300;
+
+  void
+  get_status( Dictionary& d ) const
+  {
+    nest::CommonSynapseProperties::get_status( d );
+    d[ "tau" ] = tau;
+    d[ "eta" ] = eta;
+    d[ "w_min" ] = w_min;
+    d[ "w_max" ] = w_max;
+  }
+
+  void
+  set_status( const Dictionary& d, nest::ConnectorModel& cm )
+  {
+    nest::CommonSynapseProperties::set_status( d, cm );
+    double new_tau = tau, new_eta = eta, new_w_min = w_min, new_w_max = w_max;
+    d.update_value( "tau", new_tau );
+    d.update_value( "eta", new_eta );
+    d.update_value( "w_min", new_w_min );
+    d.update_value( "w_max", new_w_max );
+    // validate before storing anything, so a refused status leaves the model as it was
+    if ( not( new_tau > 0 ) )
+    {
+      throw nest::BadProperty( "salbench_sal_synapse: tau must be > 0." );
+    }
+    if ( not( new_eta >= 0 ) )
+    {
+      throw nest::BadProperty( "salbench_sal_synapse: eta must be >= 0." );
+    }
+    if ( not( new_w_min <= new_w_max ) )
+    {
+      throw nest::BadProperty( "salbench_sal_synapse: w_min must be <= w_max." );
+    }
+    tau = new_tau;
+    eta = new_eta;
+    w_min = new_w_min;
+    w_max = new_w_max;
+  }
+
+  double
+  clip( double w ) const
+  {
+    return w < w_min ? w_min : ( w > w_max ? w_max : w );
+  }
+
+  // K(s) = exp(-s / tau)
+  double
+  K( double s ) const
+  {
+    return std::exp( -s / tau );
+  }
+};
+
 template < typename targetidentifierT >
 class sal_synapse : public nest::Connection< targetidentifierT >
 {
 public:
-  typedef nest::CommonSynapseProperties CommonPropertiesType;
+  typedef SALCommonProperties CommonPropertiesType;
   typedef nest::Connection< targetidentifierT > ConnectionBase;
   static constexpr nest::ConnectionModelProperties properties =
     nest::ConnectionModelProperties::HAS_DELAY | nest::ConnectionModelProperties::IS_PRIMARY
@@ -84,15 +163,16 @@ public:
   };
 
   void
-  check_connection( nest::Node& s, nest::Node& t, size_t receptor_type, const CommonPropertiesType& )
+  check_connection( nest::Node& s, nest::Node& t, size_t receptor_type, const CommonPropertiesType& cp )
   {
     ConnTestDummyNode dummy_target;
     ConnectionBase::check_connection_( dummy_target, s, t, receptor_type );
+    check_weight_( weight_, cp );
     // the target keeps its spike history for us (ArchivingNode): entries after t_first_read
-    // (= t_lastspike_, where send() reads from) stay until this connection has read them
+    // (= last_pre_, where send() reads from) stay until this connection has read them
     // (access counter). The delay no longer shifts what we read; passing it only widens the
     // pruning margin (max delay + min_delay) as for NEST's own STDP synapses, at no cost.
-    t.register_stdp_connection( t_lastspike_, get_delay() );
+    t.register_stdp_connection( last_pre_, get_delay() );
   }
 
   void
@@ -106,12 +186,8 @@ public:
   {
     ConnectionBase::get_status( d );
     d[ nest::names::weight ] = weight_;
-    d[ "tau" ] = tau_;
-    d[ "eta" ] = eta_;
     d[ "a_causal" ] = a_causal_;
     d[ "a_acausal" ] = a_acausal_;
-    d[ "w_min" ] = w_min_;
-    d[ "w_max" ] = w_max_;
     d[ nest::names::size_of ] = static_cast< long >( sizeof( *this ) );
   }
 
@@ -119,47 +195,24 @@ public:
   set_status( const Dictionary& d, nest::ConnectorModel& cm )
   {
     ConnectionBase::set_status( d, cm );
-    double weight = weight_, tau = tau_, eta = eta_, a_causal = a_causal_, a_acausal = a_acausal_,
-           w_min = w_min_, w_max = w_max_;
+    double weight = weight_, a_causal = a_causal_, a_acausal = a_acausal_;
     d.update_value( nest::names::weight, weight );
-    d.update_value( "tau", tau );
-    d.update_value( "eta", eta );
     d.update_value( "a_causal", a_causal );
     d.update_value( "a_acausal", a_acausal );
-    d.update_value( "w_min", w_min );
-    d.update_value( "w_max", w_max );
     // validate before storing anything, so a refused status leaves the synapse as it was
-    if ( not( tau > 0 ) )
+    if ( not( a_causal >= 0 ) or not( a_acausal >= 0 ) )
     {
-      throw nest::BadProperty( "salbench_sal_synapse: tau must be > 0." );
+      throw nest::BadProperty( "salbench_sal_synapse: a_causal and a_acausal must be >= 0." );
     }
-    if ( not( eta >= 0 ) or not( a_causal >= 0 ) or not( a_acausal >= 0 ) )
-    {
-      throw nest::BadProperty( "salbench_sal_synapse: eta, a_causal and a_acausal must be >= 0." );
-    }
-    if ( not( w_min <= w_max ) )
-    {
-      throw nest::BadProperty( "salbench_sal_synapse: w_min must be <= w_max." );
-    }
-    if ( weight < w_min or weight > w_max )
-    {
-      // pyNN.nest negates the weights of inhibitory projections onto conductance-based
-      // cells; SAL on those would run backwards, so refuse instead of clipping silently
-      throw nest::BadProperty( "salbench_sal_synapse: weight outside [w_min, w_max] (NEST units; "
-                               "an inhibitory projection onto conductance-based cells has "
-                               "negative NEST weights)." );
-    }
+    check_weight_(
+      weight, static_cast< const SALCommonProperties& >( cm.get_common_properties() ) );
     weight_ = weight;
-    tau_ = tau;
-    eta_ = eta;
     a_causal_ = a_causal;
     a_acausal_ = a_acausal;
-    w_min_ = w_min;
-    w_max_ = w_max;
   }
 
   bool
-  send( nest::Event& e, size_t tid, const CommonPropertiesType& )
+  send( nest::Event& e, size_t tid, const CommonPropertiesType& cp )
   {
     // NEST's grid time of the spike (the end of the step it was emitted in)
     const double t_stamp = e.get_stamp().get_ms();
@@ -170,54 +223,70 @@ public:
     const double t_pre = t_stamp - e.get_offset();
     nest::Node* target = get_target( tid );
 
-    // post spikes (their emission times) in (t_last_pre, t_pre], in order, then the pre
+    // post spikes (their emission times) in (last_pre, t_pre], in order, then the pre
     // spike: a post at t_pre (within NEST's stdp_eps, 1e-6 ms = EPS) comes first and ties.
     // The history is complete up to t_pre <= t_stamp: NEST delivers a spike at the start of
     // the slice after the one it was emitted in, after every neuron was updated through that
     // slice. Posts after an off-grid t_pre (within its step, or later) stay in the history
     // for the next pre spike, as NEURON's adjuster leaves them pending: this spike's PSP uses
     // the weight of the pairs up to t_pre only, whatever the grid.
-    std::deque< nest::histentry >::iterator start;
-    std::deque< nest::histentry >::iterator finish;
-    target->get_history( t_lastspike_, t_pre, &start, &finish );
-    for ( ; start != finish; ++start )
+    //
+    // Most pre spikes find no post spike since the last one (the post cell's last spike is
+    // older): then the history is not read at all. The static_cast is safe: check_connection
+    // accepted this target only because it keeps a history (register_stdp_connection throws
+    // for any node that is not an ArchivingNode). Its last spike time is the step's grid time,
+    // never before the precise time in the history, so the test never skips a post spike.
+    auto* post = static_cast< nest::ArchivingNode* >( target );
+    if ( LastSpike::of( *post ) >= last_pre_ + EPS )
     {
-      on_post_( start->t_ );
+      std::deque< nest::histentry >::iterator start;
+      std::deque< nest::histentry >::iterator finish;
+      post->nest::ArchivingNode::get_history( last_pre_, t_pre, &start, &finish );
+      for ( ; start != finish; ++start )
+      {
+        on_post_( start->t_, cp );
+      }
     }
-    on_pre_( t_pre );
+    on_pre_( t_pre, cp );
 
     e.set_receiver( *target );
     e.set_weight( weight_ );
     e.set_delay_steps( get_delay_steps() );
     e.set_rport( get_rport() );
     e();
-    t_lastspike_ = t_pre;
     return true;
   }
 
 private:
-  double
-  clip_( double w ) const
+  static void
+  check_weight_( double weight, const SALCommonProperties& cp )
   {
-    return w < w_min_ ? w_min_ : ( w > w_max_ ? w_max_ : w );
+    if ( weight < cp.w_min or weight > cp.w_max )
+    {
+      // pyNN.nest negates the weights of inhibitory projections onto conductance-based
+      // cells; SAL on those would run backwards, so refuse instead of clipping silently
+      throw nest::BadProperty( "salbench_sal_synapse: weight outside [w_min, w_max] (NEST units; "
+                               "an inhibitory projection onto conductance-based cells has "
+                               "negative NEST weights)." );
+    }
   }
 
   // a post spike at time tp (a post exactly at a pre's time is processed before that pre,
   // see send, so it never ties with a pre already processed)
   void
-  on_post_( double tp )
+  on_post_( double tp, const SALCommonProperties& cp )
   {
     // causal pair with the last pre, if it came after this post's previous post
     if ( last_pre_ - last_post_ > EPS )
     {
-      weight_ = clip_( weight_ - eta_ * a_causal_ * std::exp( -( tp - last_pre_ ) / tau_ ) );
+      weight_ = cp.clip( weight_ - cp.eta * a_causal_ * cp.K( tp - last_pre_ ) );
     }
     prev_post_ = last_post_;
     last_post_ = tp;
   }
 
   void
-  on_pre_( double t )
+  on_pre_( double t, const SALCommonProperties& cp )
   {
     // a post at this very time (processed just before) is a tie: this pre pairs with
     // the post history before it, and the tie adds K(0)/2 to each lobe
@@ -226,26 +295,23 @@ private:
     double w = weight_;
     if ( q - last_pre_ > EPS )
     {
-      w += eta_ * a_acausal_ * std::exp( -( t - q ) / tau_ );
+      w += cp.eta * a_acausal_ * cp.K( t - q );
     }
     if ( tie )
     {
-      w += 0.5 * eta_ * ( a_acausal_ - a_causal_ );
+      w += 0.5 * cp.eta * ( a_acausal_ - a_causal_ );
     }
-    weight_ = clip_( w );
+    weight_ = cp.clip( w );
     last_pre_ = t;
   }
 
   double weight_ = 0.0;
-  double tau_ = 10.0;
-  double eta_ = 1.0;
   double a_causal_ = 1.0;
   double a_acausal_ = 1.0;
-  double w_min_ = -1e300;
-  double w_max_ = 1e300;
-  double t_lastspike_ = 0.0;  // the history read so far ends here (last pre, precise time)
-  double last_pre_ = NEVER;   // the rule's state: last pre spike, last and previous post
-  double last_post_ = NEVER;  // spike (emission times)
+  // the rule's state: the last pre spike (precise time; the history read so far ends here),
+  // the last and previous post spike (emission times)
+  double last_pre_ = NEVER;
+  double last_post_ = NEVER;
   double prev_post_ = NEVER;
 };
 
