@@ -32,8 +32,10 @@ def _synapse_class() -> type:
         default_parameters = {"weight": 0.0, "delay": None, "tau": 10.0, "eta": 0.001,
                               "a_causal": 1.0, "a_acausal": 1.0, "w_min": -1.0, "w_max": 1.0}
         # weight, eta and the bounds are in weight units: PyNN's µS (nA) are NEST's nS (pA).
-        # PyNN's Projection.get converts only "weight" back, so get("eta"), get("w_min") and
-        # get("w_max") show NEST units (x1000).
+        # tau, eta, w_min and w_max are the common properties of the projection's model copy
+        # (one value per projection, as for NEST's *_hom synapses): PyNN's Projection.get
+        # cannot read those (KeyError); nest.GetDefaults(projection.nest_synapse_model) has
+        # them in NEST units, and salbench.plasticity.set_eta changes eta.
         translations = build_translations(
             ("weight", "weight", 1000.0),
             ("delay", "delay"),

@@ -6,6 +6,12 @@ overhead = readout + rule + write, as a fraction of simulate time, measured in o
     python tests/benchmarks/epoch_loop.py --backend nest neuron --n 200 --epoch-ms 100 1000
     python tests/benchmarks/epoch_loop.py --backend nest-public --n 200 --epoch-ms 100
 
+Instruction and cache-miss counts of one epoch (online SAL's cost, steady on a busy machine):
+
+    valgrind --tool=callgrind --instr-atstart=no --cache-sim=yes \
+        python tests/benchmarks/epoch_loop.py --callgrind online-inert --backend nest \
+        --n 1000 --epoch-ms 50
+
 Backends: nest, neuron (the adapters' fast paths), nest-public, neuron-public (the generic
 adapter salbench.backends.pynn.PyNNBackend, PyNN's public API only).
 
@@ -163,11 +169,9 @@ class EpochLoop:
 
 
 def _serve(conn: Connection, backend_name: str, n: int, epoch_ms: float,
-           mode: str = "epoch", cpu: int | None = None) -> None:
+           mode: str = "epoch") -> None:
     """The child's side of LoopProcess: build the loop, then answer commands until "close"."""
     loop: EpochLoop | None = None
-    if cpu is not None:
-        os.sched_setaffinity(0, {cpu})
     try:
         loop = EpochLoop(backend_name, n, epoch_ms, mode=mode)
         conn.send(("ok", None))
@@ -200,15 +204,12 @@ def _serve(conn: Connection, backend_name: str, n: int, epoch_ms: float,
 
 class LoopProcess:
     """An EpochLoop built and run in a fresh (spawned) process; `epoch()` returns when the
-    child's epoch is done, so timing the call times the epoch (plus a pipe round trip).
-    `cpu`: pin the child to that core (networks compared epoch by epoch then share one)."""
+    child's epoch is done, so timing the call times the epoch (plus a pipe round trip)."""
 
-    def __init__(self, backend_name: str, n: int, epoch_ms: float, mode: str = "epoch",
-                 cpu: int | None = None) -> None:
+    def __init__(self, backend_name: str, n: int, epoch_ms: float, mode: str = "epoch") -> None:
         ctx = multiprocessing.get_context("spawn")
         self._conn, child = ctx.Pipe()
-        self._proc = ctx.Process(target=_serve,
-                                 args=(child, backend_name, n, epoch_ms, mode, cpu),
+        self._proc = ctx.Process(target=_serve, args=(child, backend_name, n, epoch_ms, mode),
                                  daemon=True)
         self._proc.start()
         child.close()
@@ -291,6 +292,23 @@ def measure(backend_name: str, n: int, epoch_ms: float, epochs: int = 3) -> dict
     }
 
 
+def callgrind_epoch(backend_name: str, mode: str, n: int, epoch_ms: float) -> None:
+    """Build `mode`'s network here, warm up, and run one epoch with callgrind's
+    instrumentation on (run under `valgrind --tool=callgrind --instr-atstart=no`): the
+    instruction and cache-miss counts of one simulated epoch, the same from run to run,
+    where CPU times on a shared machine vary by tens of percent."""
+    import subprocess
+
+    loop = EpochLoop(backend_name, n, epoch_ms, mode=mode)
+    loop.epoch(20.0)
+    toggle = ["callgrind_control", "--instr={}", str(os.getpid())]
+    subprocess.run([a.format("on") for a in toggle], check=True, capture_output=True)
+    loop.epoch()
+    subprocess.run([a.format("off") for a in toggle], check=True, capture_output=True)
+    print(f"{backend_name} {mode} N={n}: one {epoch_ms:g} ms epoch, {loop.spikes} spikes")
+    os._exit(0)  # valgrind's end-of-run report, without NEST's or NEURON's teardown
+
+
 def main(argv: list[str] | None = None) -> None:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--backend", nargs="+", default=["nest", "neuron"], choices=BACKENDS)
@@ -298,7 +316,13 @@ def main(argv: list[str] | None = None) -> None:
     p.add_argument("--epoch-ms", nargs="+", type=float, default=[100.0, 1000.0])
     p.add_argument("--epochs", type=int, default=3)
     p.add_argument("--json", action="store_true", help="one JSON object per line")
+    p.add_argument("--callgrind", metavar="MODE", choices=MODES,
+                   help="one epoch of MODE's network (first --backend, --n, --epoch-ms) with "
+                        "callgrind's instrumentation on; run under valgrind (see "
+                        "callgrind_epoch)")
     args = p.parse_args(argv)
+    if args.callgrind:
+        callgrind_epoch(args.backend[0], args.callgrind, args.n[0], args.epoch_ms[0])
     if not args.json:
         print(f"{'backend':14} {'N':>5} {'epoch':>6} {'sim s':>8} {'read s':>8} {'rule s':>8} "
               f"{'write s':>8} {'overhead':>9} {'cpu ovh':>8} {'Hz':>6} {'build s':>8} "

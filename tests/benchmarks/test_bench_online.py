@@ -25,11 +25,13 @@ spike costs static and plastic synapses alike, which is the network's change, no
 mechanism's price (its cost per spike is recorded too).
 
 Timing on a shared machine: CPU time of the child processes, static and online-inert epochs
-interleaved (a, b, b, a, ...) in processes pinned to one core, and the cost taken from the
-median of the paired ratios (their quartiles are recorded). On the 2-core VM this was
-written on, consecutive 100 ms epochs of one network varied by up to 30 %; the pairs share
-most of the disturbance. Each network is warmed up with one short epoch first (NEST sorts its
-connections and the adapter caches its handles, numba compiles the rule).
+interleaved (a, b, b, a, ...), and the cost taken from the median of the paired ratios (their
+quartiles are recorded). On the 2-core VM this was written on, consecutive 100 ms epochs of
+one network varied by up to 30 %, and the median of 30 pairs by 5-20 % from run to run
+(pinning both processes to one core made it worse). The steady measure is callgrind's count
+of instructions and cache misses in one epoch: `python epoch_loop.py --callgrind MODE` under
+valgrind (epoch_loop.callgrind_epoch). Each network is warmed up with one short epoch first
+(NEST sorts its connections and the adapter caches its handles, numba compiles the rule).
 
 The build phase (sim.setup and the network, runner's "build" timer) of each network is
 recorded too; the target for it is in test_bench_build (N = 1000 < 10 s).
@@ -61,11 +63,6 @@ def _skip_unless(backend: str) -> None:
     pytest.importorskip("nest" if backend == "nest" else "neuron")
 
 
-def _one_core() -> int:
-    """The core every network process of a case runs on (the last one this process may use)."""
-    return max(os.sched_getaffinity(0))
-
-
 def _epoch(loop: LoopProcess) -> dict:
     """One epoch of `loop`: its phase CPU and wall times and its spike count."""
     loop.reset_timer()
@@ -75,7 +72,7 @@ def _epoch(loop: LoopProcess) -> dict:
 
 
 def _open(backend: str, n: int, epoch_ms: float, mode: str) -> LoopProcess:
-    loop = LoopProcess(backend, n, epoch_ms, mode, cpu=_one_core())
+    loop = LoopProcess(backend, n, epoch_ms, mode)
     loop.epoch(WARMUP_MS)
     return loop
 
