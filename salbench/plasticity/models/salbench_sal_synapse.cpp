@@ -71,7 +71,8 @@ struct LastSpike : nest::ArchivingNode
 // The parameters every synapse of one model (one PyNN synapse type: salbench copies the
 // model per type) shares. Kept out of the connection: a connection is read at every spike
 // it carries, and at N = 1000 all-to-all the connections (1M) are far larger than the cache,
-// so each byte costs; 104 bytes with these inside, 64 without.
+// so each byte costs: 120 bytes with these inside (NEST's sizeof, with PyNN's label), 80
+// without.
 class SALCommonProperties : public nest::CommonSynapseProperties
 {
 public:
