@@ -90,13 +90,14 @@ def _list_connector(pre: np.ndarray, post: np.ndarray, weights_uS: np.ndarray,
             order = np.lexsort((post, pre))
             pre_, post_ = np.asarray(pre)[order].tolist(), np.asarray(post)[order].tolist()
             weights = np.asarray(weights_uS)[order].tolist()
-            connect_all = getattr(synapse_type.connection_type, "connect_all", None)
-            if connect_all is not None:  # salbench's SAL synapse
-                connect_all(projection, pre_, post_, weights, delay, params)
-                return
             gids = [int(c) for c in projection.pre.all_cells]
             cells = [c._cell for c in projection.post.all_cells]
             targets = [getattr(c, projection.receptor_type) for c in cells]
+            connect_all = getattr(synapse_type.connection_type, "connect_all", None)
+            if connect_all is not None:  # salbench's SAL synapse
+                connect_all(projection, pre_, post_, weights, delay, params, gids, cells,
+                            targets)
+                return
             table = projection._connections
             gid_connect = state.parallel_context.gid_connect
             plastic = synapse_type.model is not None

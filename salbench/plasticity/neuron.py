@@ -131,13 +131,12 @@ def _connection_class() -> type:
 
         @classmethod
         def connect_all(cls, projection: Any, pre: list[int], post: list[int],
-                        weights: list[float], delay: float, parameters: dict) -> None:
+                        weights: list[float], delay: float, parameters: dict,
+                        gids: list[int], cells: list[Any], targets: list[Any]) -> None:
             """The synapses pre[k] -> post[k] (population indices) in one loop, for
-            salbench's list connector (one value of each other parameter for all): as the
+            salbench's list connector (one value of each other parameter for all; the pre
+            cells' gids, the post cells and their receptors looked up once, by it): as the
             constructor, minus its per-synapse lookups."""
-            gids = [int(c) for c in projection.pre.all_cells]
-            cells = [c._cell for c in projection.post.all_cells]
-            targets = [getattr(c, projection.receptor_type) for c in cells]
             table = projection._connections
             syns: dict[int, Any] = {}  # post index -> its SALExpSyn, or None: not an ExpSyn
             a_causal, a_acausal = parameters["a_causal"], parameters["a_acausal"]
@@ -176,35 +175,25 @@ def _connection_class() -> type:
         # the base class's property holds the base class's setter, so re-bind it
         delay = property(Connection._get_delay, _set_delay)
 
-    def per_connection(index: int, name: str) -> property:
-        def get(self: Any) -> float:
-            return (self.nc.weight[index] if self.syn is not None
-                    else getattr(self.weight_adjuster, name))
-
-        def put(self: Any, value: float) -> None:
-            if self.syn is not None:
-                self.nc.weight[index] = value
-            else:
-                setattr(self.weight_adjuster, name, value)
-        return property(get, put)
-
-    def per_synapse(name: str) -> property:
+    def parameter(name: str, holder: Any, index: int) -> property:
+        """SAL parameter `name`: on the SALExpSyn path element `index` of `holder(connection)`
+        (its NetCon's weight vector or its SALExpSyn's `sal` array), else the adjuster's."""
         def get(self: Any) -> float:
             if self.syn is not None:
-                return self.syn.sal[SAL_FIELDS[name]]
+                return holder(self)[index]
             return getattr(self.weight_adjuster, name)
 
         def put(self: Any, value: float) -> None:
             if self.syn is not None:
-                self.syn.sal[SAL_FIELDS[name]] = value
+                holder(self)[index] = value
             else:
                 setattr(self.weight_adjuster, name, value)
         return property(get, put)
 
-    SALConnection.a_causal = per_connection(A_CAUSAL, "a_causal")  # type: ignore[attr-defined]
-    SALConnection.a_acausal = per_connection(A_ACAUSAL, "a_acausal")  # type: ignore[attr-defined]
-    for name in SAL_FIELDS:
-        setattr(SALConnection, name, per_synapse(name))
+    for name, index in (("a_causal", A_CAUSAL), ("a_acausal", A_ACAUSAL)):
+        setattr(SALConnection, name, parameter(name, lambda c: c.nc.weight, index))
+    for name, index in SAL_FIELDS.items():
+        setattr(SALConnection, name, parameter(name, lambda c: c.syn.sal, index))
     return SALConnection
 
 
