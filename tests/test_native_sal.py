@@ -307,3 +307,28 @@ def test_pre_silent_through_a_long_post_train(sim: str) -> None:
     without = weight_at(times, traj, readouts[-1], params["weight"], _lag(sim, params["delay"]))
     causal = params["eta"] * params["a_causal"] * math.exp(-(first - 5.0) / params["tau"])
     assert without - w_silent[2] == pytest.approx(causal, rel=1e-6)
+
+
+INHIBITORY_SCRIPT = """
+from salbench.plasticity import sal_synapse
+import pyNN.nest as sim
+sim.setup(timestep=0.1, min_delay=0.1)
+syn = sal_synapse(sim, weight=0.004, delay=0.1, w_min=0.0, w_max=0.012)
+a = sim.Population(2, sim.IF_cond_exp())
+b = sim.Population(1, sim.IF_cond_exp())
+sim.Projection(a, b, sim.AllToAllConnector(), syn, receptor_type="inhibitory")
+"""
+
+
+@pytest.mark.skipif(find_spec("pyNN") is None or find_spec("nest") is None,
+                    reason="pyNN.nest not installed")
+def test_nest_refuses_inhibitory_sal_onto_conductances() -> None:
+    """pyNN.nest negates inhibitory conductances, which would run SAL backwards: the
+    synapse model refuses a weight outside [w_min, w_max] (checked against the model copy's
+    common properties) instead of clipping it silently."""
+    env = dict(os.environ)
+    env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(ROOT), env.get("PYTHONPATH")]))
+    proc = subprocess.run([sys.executable, "-c", INHIBITORY_SCRIPT], capture_output=True,
+                          text=True, timeout=600, env=env)
+    assert proc.returncode != 0
+    assert "weight outside [w_min, w_max]" in proc.stderr
