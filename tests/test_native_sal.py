@@ -332,3 +332,90 @@ def test_nest_refuses_inhibitory_sal_onto_conductances() -> None:
                           text=True, timeout=600, env=env)
     assert proc.returncode != 0
     assert "weight outside [w_min, w_max]" in proc.stderr
+
+
+RECEPTOR_SCRIPT = """
+import json
+import nest
+from salbench.plasticity.nest_build import SYNAPSE_MODEL, install_sal_module
+nest.set_verbosity("M_ERROR")
+install_sal_module(nest)
+pre = nest.Create("spike_generator", params={"spike_times": [10.0]})
+parrot = nest.Create("parrot_neuron")
+post = nest.Create("iaf_psc_exp_multisynapse", params={"tau_syn": [2.0, 5.0, 8.0]})
+meter = nest.Create("multimeter", params={"record_from": ["I_syn_1", "I_syn_2", "I_syn_3"],
+                                          "interval": 0.1})
+nest.Connect(pre, parrot)
+nest.Connect(parrot, post, syn_spec={"synapse_model": SYNAPSE_MODEL, "receptor_type": 2,
+                                     "weight": 50.0, "delay": 1.0})
+nest.Connect(meter, post)
+nest.Simulate(20.0)
+conn = nest.GetConnections(synapse_model=SYNAPSE_MODEL)[0].get()
+ev = meter.get("events")
+peak = {k: max(abs(v) for v in ev[k]) for k in ("I_syn_1", "I_syn_2", "I_syn_3")}
+print(json.dumps({"receptor": conn["receptor"], "target": conn["target"],
+                  "post": post.global_id, "peak": peak}))
+"""
+
+
+@pytest.mark.skipif(find_spec("nest") is None, reason="nest not installed")
+def test_nest_sal_keeps_the_receptor_port() -> None:
+    """The SAL connection packs its target's thread-local index and its receptor port into 32
+    bits (TargetIndexRport): onto a multisynapse cell the spike reaches the port it was
+    connected to, and the connection reports that port and the target's node id."""
+    env = dict(os.environ)
+    env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(ROOT), env.get("PYTHONPATH")]))
+    proc = subprocess.run([sys.executable, "-c", RECEPTOR_SCRIPT], capture_output=True,
+                          text=True, timeout=600, env=env)
+    assert proc.returncode == 0, proc.stderr
+    out = json.loads(proc.stdout.strip().splitlines()[-1])
+    assert out["receptor"] == 2
+    assert out["target"] == out["post"]
+    assert out["peak"]["I_syn_2"] > 1.0
+    assert out["peak"]["I_syn_1"] == out["peak"]["I_syn_3"] == 0.0
+
+
+TWO_TYPES_SCRIPT = """
+import json
+import nest
+import pyNN.nest as sim
+from salbench.plasticity import sal_synapse, set_eta
+out = []
+for round_ in range(2):  # a second setup() resets the kernel: the models are made again
+    sim.setup(timestep=0.1, min_delay=0.1)
+    fast = sal_synapse(sim, weight=0.004, delay=0.1, tau=10.0, eta=0.0004, w_min=0.0,
+                       w_max=0.012)
+    slow = sal_synapse(sim, weight=0.004, delay=0.1, tau=20.0, eta=0.0008, w_min=0.0,
+                       w_max=0.012)
+    a = sim.Population(2, sim.IF_cond_exp())
+    b = sim.Population(2, sim.IF_cond_exp())
+    p1 = sim.Projection(a, b, sim.AllToAllConnector(), fast, receptor_type="excitatory")
+    p2 = sim.Projection(b, a, sim.AllToAllConnector(), slow, receptor_type="excitatory")
+    p3 = sim.Projection(a, a, sim.OneToOneConnector(), fast, receptor_type="excitatory")
+    set_eta(p2, 0.0016)
+    models = [p.nest_synapse_model for p in (p1, p2, p3)]
+    out.append({"models": models,
+                "tau": [nest.GetDefaults(m, "tau") for m in models],
+                "eta": [nest.GetDefaults(m, "eta") for m in models],
+                "n_models": len([m for m in nest.synapse_models if m.startswith("salbench")])})
+print(json.dumps(out))
+"""
+
+
+@pytest.mark.skipif(find_spec("pyNN") is None or find_spec("nest") is None,
+                    reason="pyNN.nest not installed")
+def test_nest_synapse_types_keep_their_parameters() -> None:
+    """tau, eta, w_min and w_max are common properties of a NEST model: the first SAL
+    synapse type takes salbench's model, a second one a copy, a projection reusing a type its
+    model; each set_eta changes its own; after a kernel reset the same again."""
+    env = dict(os.environ)
+    env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(ROOT), env.get("PYTHONPATH")]))
+    proc = subprocess.run([sys.executable, "-c", TWO_TYPES_SCRIPT], capture_output=True,
+                          text=True, timeout=600, env=env)
+    assert proc.returncode == 0, proc.stderr
+    for kernel in json.loads(proc.stdout.strip().splitlines()[-1]):
+        first, second, again = kernel["models"]
+        assert first == "salbench_sal_synapse" and second != first and again == first
+        assert kernel["tau"] == [10.0, 20.0, 10.0]
+        assert kernel["eta"] == pytest.approx([0.4, 1.6, 0.4])  # NEST units: nS
+        assert kernel["n_models"] == 2

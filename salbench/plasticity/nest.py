@@ -10,6 +10,7 @@ from __future__ import annotations
 from types import ModuleType
 from typing import Any
 
+from salbench.plasticity import nest_build
 from salbench.plasticity.nest_build import SYNAPSE_MODEL, install_sal_module
 from salbench.plasticity.params import parse
 
@@ -49,15 +50,16 @@ def _synapse_class() -> type:
         nest_name = SYNAPSE_MODEL
 
         def _get_nest_synapse_model(self) -> str:
-            """A copy of the labelled model for this synapse type, its parameters the copy's
+            """The model of this synapse type's projections, its parameters the model's
             defaults. tau, eta, w_min and w_max are the model's common properties (one set
             per model, kept out of each connection), so two synapse types must not share a
-            model: pyNN.nest sets every type's defaults on the one `<model>_lbl`."""
+            model (pyNN.nest would set every type's defaults on the one `<model>_lbl`): the
+            first type in a kernel takes salbench's model itself (it is labelled, as PyNN
+            needs), each later one a copy. Not a copy for each: every model NEST knows costs
+            every device at every step (see the model source)."""
             # called for every Projection: re-installs after a sim.setup() reset the kernel
             install_sal_module(nest)
-            name = f"{SYNAPSE_MODEL}_lbl_{id(self):x}"
-            if name not in nest.synapse_models:  # (again) after each kernel reset
-                nest.CopyModel(f"{SYNAPSE_MODEL}_lbl", name)
+            name = _model_for(nest, id(self))
             defaults = {}
             for key, value in self.native_parameters.items():
                 if value.is_homogeneous:
@@ -68,6 +70,26 @@ def _synapse_class() -> type:
 
     _CLASS = SALSynapse
     return _CLASS
+
+
+#: which synapse type (its id) holds SYNAPSE_MODEL itself, and in which kernel (the count of
+#: installs of the module: NEST unloads it at each kernel reset, so a new install is a new
+#: kernel)
+_OWNER: dict[str, int] = {}
+
+
+def _model_for(nest: Any, owner: int) -> str:
+    """The NEST model of synapse type `owner` (an id): SYNAPSE_MODEL for the first type that
+    asks in this kernel, SYNAPSE_MODEL_<id> (copied once per kernel) for any other."""
+    if _OWNER.get("installs") != nest_build.installs():
+        _OWNER.clear()
+        _OWNER["installs"] = nest_build.installs()
+    if _OWNER.setdefault("owner", owner) == owner:
+        return SYNAPSE_MODEL
+    name = f"{SYNAPSE_MODEL}_{owner:x}"
+    if name not in nest.synapse_models:
+        nest.CopyModel(SYNAPSE_MODEL, name)
+    return name
 
 
 def install_after_setup(sim: ModuleType) -> None:

@@ -41,8 +41,12 @@ MODEL_DIR = Path(__file__).parent / "models"
 MODEL_SOURCE = MODEL_DIR / "salbench_sal_synapse.cpp"
 MODULE_NAME = "salbench_sal_module"
 SYNAPSE_MODEL = "salbench_sal_synapse"
-#: native-sal.md workaround 1 and 3: the flags the wheel's own build used, old string ABI
-CXXFLAGS = ("-O2", "-std=c++20", "-fPIC", "-fopenmp", "-D_GLIBCXX_USE_CXX11_ABI=0")
+#: native-sal.md workaround 1 and 3: the flags the wheel's own build used, old string ABI;
+#: hidden visibility, so the synapse's small functions are called directly or inlined rather
+#: than through the PLT (the module exports only its `_LTX_module` entry point), and NDEBUG
+#: for the asserts of NEST's inline accessors the synapse calls at every spike
+CXXFLAGS = ("-O2", "-std=c++20", "-fPIC", "-fopenmp", "-D_GLIBCXX_USE_CXX11_ABI=0",
+            "-fvisibility=hidden", "-fvisibility-inlines-hidden", "-DNDEBUG")
 #: what the wheel's headers include (native-sal.md workaround 2), as Debian packages
 APT_HEADERS = ("libboost-dev", "libgsl-dev", "libltdl-dev")
 
@@ -222,6 +226,14 @@ def use_pynn_extensions() -> bool:
     return True
 
 
+_INSTALLS = 0
+
+
+def installs() -> int:
+    """How many times this process installed the SAL module: a new count, a new kernel."""
+    return _INSTALLS
+
+
 def install_sal_module(nest: Any) -> None:
     """Load the SAL synapse into the running NEST kernel unless it is there already.
 
@@ -238,5 +250,7 @@ def install_sal_module(nest: Any) -> None:
             "salbench.plasticity.sal_synapse(sim, ...) (or salbench.plasticity.install(sim)) "
             "right after sim.setup(), before creating populations")
     nest.Install(str(path))
+    global _INSTALLS
+    _INSTALLS += 1
     if SYNAPSE_MODEL not in nest.synapse_models:
         raise RuntimeError(f"{path} was installed but defines no {SYNAPSE_MODEL}")

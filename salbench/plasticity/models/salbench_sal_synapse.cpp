@@ -35,7 +35,7 @@
  *
  * Parameters (NEST units; PyNN's µS weights are nS here, so eta, w_min, w_max too):
  *   per connection weight, delay, a_causal, a_acausal; per model (common properties, set
- *   with SetDefaults; salbench copies the model for each PyNN synapse type) tau (ms), eta,
+ *   with SetDefaults; salbench gives each PyNN synapse type its own model) tau (ms), eta,
  *   w_min, w_max.
  */
 
@@ -45,6 +45,7 @@
 
 #include "archiving_node.h"
 #include "connection.h"
+#include "connection_label.h"  // UNLABELED_CONNECTION
 #include "nest_extension_interface.h"
 
 namespace salbench
@@ -68,11 +69,78 @@ struct LastSpike : nest::ArchivingNode
   }
 };
 
-// The parameters every synapse of one model (one PyNN synapse type: salbench copies the
-// model per type) shares. Kept out of the connection: a connection is read at every spike
-// it carries, and at N = 1000 all-to-all the connections (1M) are far larger than the cache,
-// so each byte costs: 120 bytes with these inside (NEST's sizeof, with PyNN's label), 80
-// without.
+// A connection's target in one 32-bit word: the post cell's thread-local index (24 bits,
+// 16M nodes per thread) and its receptor port (8 bits). NEST's default target identifier
+// (TargetIdentifierPtrRport) takes a pointer and a size_t, 16 bytes; its hpc one
+// (TargetIdentifierIndex) a 16-bit index (65534 nodes per thread) and no receptor port.
+class TargetIndexRport
+{
+public:
+  static constexpr uint32_t INDEX_BITS = 24;
+  static constexpr uint32_t INVALID = ~uint32_t( 0 );
+  static constexpr size_t MAX_INDEX = ( size_t( 1 ) << INDEX_BITS ) - 2;
+  static constexpr size_t MAX_RPORT = ( size_t( 1 ) << ( 32 - INDEX_BITS ) ) - 1;
+
+  void
+  get_status( Dictionary& d ) const
+  {
+    if ( word_ != INVALID )  // not on the model's prototype
+    {
+      d[ nest::names::rport ] = static_cast< long >( get_rport() );
+      // the connector replaces this thread-local index by the target's node id
+      d[ nest::names::target ] = static_cast< long >( index_() );
+    }
+  }
+
+  nest::Node*
+  get_target_ptr( const size_t tid ) const
+  {
+    return nest::kernel().node_manager.get_local_nodes( tid ).get_node_by_index( index_() );
+  }
+
+  size_t
+  get_rport() const
+  {
+    return word_ >> INDEX_BITS;
+  }
+
+  void
+  set_target( nest::Node* target )
+  {
+    const size_t index = target->get_thread_lid();
+    if ( index > MAX_INDEX )
+    {
+      throw nest::IllegalConnection(
+        "salbench_sal_synapse supports at most 16777214 nodes per thread; use more threads." );
+    }
+    word_ = ( word_ == INVALID ? 0 : word_ & ~INDEX_MASK_ ) | static_cast< uint32_t >( index );
+  }
+
+  void
+  set_rport( size_t rport )
+  {
+    if ( rport > MAX_RPORT )
+    {
+      throw nest::IllegalConnection( "salbench_sal_synapse supports receptor ports 0 to 255." );
+    }
+    word_ = ( word_ == INVALID ? 0 : word_ & INDEX_MASK_ ) | static_cast< uint32_t >( rport << INDEX_BITS );
+  }
+
+private:
+  static constexpr uint32_t INDEX_MASK_ = ( uint32_t( 1 ) << INDEX_BITS ) - 1;
+
+  size_t
+  index_() const
+  {
+    return word_ & INDEX_MASK_;
+  }
+
+  uint32_t word_ = INVALID;
+};
+
+// The parameters every synapse of one model (one PyNN synapse type: salbench gives each
+// type its own model) shares, kept out of the connection (see sal_synapse: its bytes are
+// its cost).
 class SALCommonProperties : public nest::CommonSynapseProperties
 {
 public:
@@ -133,6 +201,12 @@ public:
   }
 };
 
+// One SAL synapse: 48 bytes (NEST's sizeof). At N = 1000 all-to-all the 1M connections are
+// far larger than the cache, and each is read and written at every spike it carries, so its
+// bytes are the synapse's main cost (a static_synapse_lbl is 40): the rule's state is the
+// last pre spike's time and whether a post spike tied with it, all it needs besides the post
+// cell's history (see send); the label (pyNN.nest labels each projection's connections) is
+// 32 bits here, beside that flag, where NEST's ConnectionLabel adds a 64-bit long.
 template < typename targetidentifierT >
 class sal_synapse : public nest::Connection< targetidentifierT >
 {
@@ -140,8 +214,7 @@ public:
   typedef SALCommonProperties CommonPropertiesType;
   typedef nest::Connection< targetidentifierT > ConnectionBase;
   static constexpr nest::ConnectionModelProperties properties =
-    nest::ConnectionModelProperties::HAS_DELAY | nest::ConnectionModelProperties::IS_PRIMARY
-    | nest::ConnectionModelProperties::SUPPORTS_HPC | nest::ConnectionModelProperties::SUPPORTS_LBL;
+    nest::ConnectionModelProperties::HAS_DELAY | nest::ConnectionModelProperties::IS_PRIMARY;
 
   sal_synapse() = default;
   sal_synapse( const sal_synapse& ) = default;
@@ -182,6 +255,13 @@ public:
     weight_ = w;
   }
 
+  // NEST's connection label (Connector::get_connection filters on it), as ConnectionLabel
+  long
+  get_label() const
+  {
+    return label_;
+  }
+
   void
   get_status( Dictionary& d ) const
   {
@@ -189,6 +269,7 @@ public:
     d[ nest::names::weight ] = weight_;
     d[ "a_causal" ] = a_causal_;
     d[ "a_acausal" ] = a_acausal_;
+    d[ nest::names::synapse_label ] = static_cast< long >( label_ );
     d[ nest::names::size_of ] = static_cast< long >( sizeof( *this ) );
   }
 
@@ -197,19 +278,26 @@ public:
   {
     ConnectionBase::set_status( d, cm );
     double weight = weight_, a_causal = a_causal_, a_acausal = a_acausal_;
+    long label = label_;
     d.update_value( nest::names::weight, weight );
     d.update_value( "a_causal", a_causal );
     d.update_value( "a_acausal", a_acausal );
+    d.update_integer_value( nest::names::synapse_label, label );
     // validate before storing anything, so a refused status leaves the synapse as it was
     if ( not( a_causal >= 0 ) or not( a_acausal >= 0 ) )
     {
       throw nest::BadProperty( "salbench_sal_synapse: a_causal and a_acausal must be >= 0." );
+    }
+    if ( label != nest::UNLABELED_CONNECTION and ( label < 0 or label > MAX_LABEL ) )
+    {
+      throw nest::BadProperty( "salbench_sal_synapse: synapse_label must be in [0, 2147483646]." );
     }
     check_weight_(
       weight, static_cast< const SALCommonProperties& >( cm.get_common_properties() ) );
     weight_ = weight;
     a_causal_ = a_causal;
     a_acausal_ = a_acausal;
+    label_ = static_cast< int32_t >( label );
   }
 
   bool
@@ -224,13 +312,18 @@ public:
     const double t_pre = t_stamp - e.get_offset();
     nest::Node* target = get_target( tid );
 
-    // post spikes (their emission times) in (last_pre, t_pre], in order, then the pre
+    // The post spikes (their emission times) in (last_pre, t_pre], in order, then the pre
     // spike: a post at t_pre (within NEST's stdp_eps, 1e-6 ms = EPS) comes first and ties.
     // The history is complete up to t_pre <= t_stamp: NEST delivers a spike at the start of
     // the slice after the one it was emitted in, after every neuron was updated through that
     // slice. Posts after an off-grid t_pre (within its step, or later) stay in the history
-    // for the next pre spike, as NEURON's adjuster leaves them pending: this spike's PSP uses
-    // the weight of the pairs up to t_pre only, whatever the grid.
+    // for the next pre spike, as NEURON's SALExpSyn leaves them: this spike's PSP uses the
+    // weight of the pairs up to t_pre only, whatever the grid.
+    //
+    // Nearest neighbours, over those posts: the first pairs with the last pre (causal),
+    // unless that pre tied with a post (the tie was its pair); the last one before t_pre
+    // pairs with this pre (acausal); a post at t_pre is a tie, K(0)/2 to each lobe, and this
+    // pre pairs with the posts before it. So the connection keeps no post times.
     //
     // Most pre spikes find no post spike since the last one (the post cell's last spike is
     // older): then the history is not read at all. The static_cast is safe: check_connection
@@ -238,17 +331,41 @@ public:
     // for any node that is not an ArchivingNode). Its last spike time is the step's grid time,
     // never before the precise time in the history, so the test never skips a post spike.
     auto* post = static_cast< nest::ArchivingNode* >( target );
+    double acausal_post = NEVER;  // the last post in (last_pre, t_pre) not tied with t_pre
+    bool tie = false;
     if ( LastSpike::of( *post ) >= last_pre_ + EPS )
     {
       std::deque< nest::histentry >::iterator start;
       std::deque< nest::histentry >::iterator finish;
       post->nest::ArchivingNode::get_history( last_pre_, t_pre, &start, &finish );
+      if ( start != finish and last_pre_ != NEVER and not tied_ )
+      {
+        weight_ = cp.clip( weight_ - cp.eta * a_causal_ * cp.K( start->t_ - last_pre_ ) );
+      }
       for ( ; start != finish; ++start )
       {
-        on_post_( start->t_, cp );
+        if ( t_pre - start->t_ <= EPS )
+        {
+          tie = true;  // the last entry: the history is read up to t_pre (+ EPS)
+        }
+        else
+        {
+          acausal_post = start->t_;
+        }
       }
     }
-    on_pre_( t_pre, cp );
+    double w = weight_;
+    if ( acausal_post != NEVER )
+    {
+      w += cp.eta * a_acausal_ * cp.K( t_pre - acausal_post );
+    }
+    if ( tie )
+    {
+      w += 0.5 * cp.eta * ( a_acausal_ - a_causal_ );
+    }
+    weight_ = cp.clip( w );
+    last_pre_ = t_pre;
+    tied_ = tie;
 
     e.set_receiver( *target );
     e.set_weight( weight_ );
@@ -259,6 +376,8 @@ public:
   }
 
 private:
+  static constexpr long MAX_LABEL = 2147483646;
+
   static void
   check_weight_( double weight, const SALCommonProperties& cp )
   {
@@ -272,52 +391,31 @@ private:
     }
   }
 
-  // a post spike at time tp (a post exactly at a pre's time is processed before that pre,
-  // see send, so it never ties with a pre already processed)
-  void
-  on_post_( double tp, const SALCommonProperties& cp )
-  {
-    // causal pair with the last pre, if it came after this post's previous post
-    if ( last_pre_ - last_post_ > EPS )
-    {
-      weight_ = cp.clip( weight_ - cp.eta * a_causal_ * cp.K( tp - last_pre_ ) );
-    }
-    prev_post_ = last_post_;
-    last_post_ = tp;
-  }
-
-  void
-  on_pre_( double t, const SALCommonProperties& cp )
-  {
-    // a post at this very time (processed just before) is a tie: this pre pairs with
-    // the post history before it, and the tie adds K(0)/2 to each lobe
-    const bool tie = t - last_post_ <= EPS;
-    const double q = tie ? prev_post_ : last_post_;
-    double w = weight_;
-    if ( q - last_pre_ > EPS )
-    {
-      w += cp.eta * a_acausal_ * cp.K( t - q );
-    }
-    if ( tie )
-    {
-      w += 0.5 * cp.eta * ( a_acausal_ - a_causal_ );
-    }
-    weight_ = cp.clip( w );
-    last_pre_ = t;
-  }
-
+  int32_t label_ = nest::UNLABELED_CONNECTION;
+  // whether a post spike tied with the last pre spike
+  bool tied_ = false;
   double weight_ = 0.0;
   double a_causal_ = 1.0;
   double a_acausal_ = 1.0;
-  // the rule's state: the last pre spike (precise time; the history read so far ends here),
-  // the last and previous post spike (emission times)
+  // the last pre spike (precise time); the history read so far ends here
   double last_pre_ = NEVER;
-  double last_post_ = NEVER;
-  double prev_post_ = NEVER;
 };
 
 template < typename targetidentifierT >
 constexpr nest::ConnectionModelProperties sal_synapse< targetidentifierT >::properties;
+
+// The one model salbench registers, on the compact target identifier. NEST's
+// register_connection_model instantiates its template argument with its own target
+// identifiers and adds an *_hpc and a *_lbl model for a connection that supports them; this
+// wrapper ignores that argument, and the synapse declares neither (it is labelled itself),
+// so one name registers one model. Every registered synapse model costs each device at each
+// step it sends (NEST's TargetTableDevices::send_from_device walks one entry per model): the
+// N = 1000 network's 1000 Poisson generators paid 31 M instructions per 50 ms epoch for the
+// plain, _hpc, _lbl and copied models salbench used to add (callgrind).
+template < typename >
+class sal_synapse_compact : public sal_synapse< TargetIndexRport >
+{
+};
 
 }  // namespace salbench
 
@@ -327,9 +425,10 @@ public:
   void
   initialize() override
   {
-    nest::register_connection_model< salbench::sal_synapse >( "salbench_sal_synapse" );
+    nest::register_connection_model< salbench::sal_synapse_compact >( "salbench_sal_synapse" );
   }
 };
 
-// NEST's module loader looks up "<module name>_LTX_module" (as in NESTML's module template)
-salbench_sal_module salbench_sal_module_LTX_module;
+// NEST's module loader looks up "<module name>_LTX_module" (as in NESTML's module template);
+// the one symbol the module exports (it is compiled with -fvisibility=hidden)
+__attribute__( ( visibility( "default" ) ) ) salbench_sal_module salbench_sal_module_LTX_module;
