@@ -9,6 +9,7 @@ recorded `spike_times` vectors. Everything else goes through the generic PyNN pa
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterator, Mapping
 from typing import Any
 
 import numpy as np
@@ -21,14 +22,20 @@ class _NetConWeights:
     """Pointers to the weights of one projection's NetCons, with their [post, pre] indices."""
 
     def __init__(self, h: Any, projection: Any) -> None:
-        conns = list(projection.connections)
-        self.post = np.fromiter((c.postsynaptic_index for c in conns), dtype=int, count=len(conns))
-        self.pre = np.fromiter((c.presynaptic_index for c in conns), dtype=int, count=len(conns))
+        made = getattr(projection, "_salbench_netcons", None)
+        if made is not None:  # the list connector's static synapses: pointers taken in HOC
+            self.pre, self.post, self.pointers = made.pre, made.post, made.pointers
+        else:
+            conns = list(projection.connections)
+            self.post = np.fromiter((c.postsynaptic_index for c in conns), dtype=int,
+                                    count=len(conns))
+            self.pre = np.fromiter((c.presynaptic_index for c in conns), dtype=int,
+                                   count=len(conns))
+            self.pointers = h.PtrVector(max(1, len(conns)))  # a PtrVector cannot be empty
+            for i, conn in enumerate(conns):
+                self.pointers.pset(i, conn.nc._ref_weight[0])
         self.h = h
-        self.pointers = h.PtrVector(max(1, len(conns)))  # a PtrVector cannot be empty
-        for i, conn in enumerate(conns):
-            self.pointers.pset(i, conn.nc._ref_weight[0])
-        self.buffer = h.Vector(len(conns))
+        self.buffer = h.Vector(len(self.post))
         # the last values written, so unchanged projections (e.g. an all-zero inhibitory
         # twin while every weight stays positive) cost nothing
         self.last: np.ndarray | None = None
@@ -47,6 +54,75 @@ class _NetConWeights:
         return self.buffer.as_numpy().copy()
 
 
+# The static synapses' loop, in HOC: 1.9 us a NetCon with its delay, weight and weight
+# pointer, where the same loop in Python took 6.3 us (N = 1000 signed network, 2M NetCons:
+# 12.6 s of its 14.5 s build). Each NetCon made from Python costs a gid_connect (1.8 us), its
+# delay (0.3 us) and above all its weight: `nc.weight[0] = w` and `nc._ref_weight[0]` make
+# a HOC array object each, 4 us (NEURON 9).
+_HOC_CONNECT = """
+proc salbench_connect() { local k  localobj nc
+    // $o1 ParallelContext, $o2 source gids, $o3 List of receptors, $o4 receptor indices,
+    // $o5 weights, $6 delay, $o7 List that keeps the NetCons, $o8 PtrVector to their weights
+    for k = 0, $o2.size() - 1 {
+        nc = $o1.gid_connect($o2.x[k], $o3.o($o4.x[k]))
+        nc.delay = $6
+        if ($o5.x[k] != 0) { nc.weight = $o5.x[k] }  // a new NetCon's weight is 0
+        $o7.append(nc)
+        $o8.pset(k, &nc.weight)
+    }
+}
+"""
+
+
+class _MadeNetCons:
+    """A projection's static NetCons as the HOC loop made them: the List that keeps them,
+    pointers to their weights, and their pre and post population indices, in order."""
+
+    def __init__(self, h: Any, pre: np.ndarray, post: np.ndarray, gids: np.ndarray,
+                 targets: list[Any], weights: np.ndarray, delay: float) -> None:
+        from pyNN.neuron.simulator import state
+
+        if not h.name_declared("salbench_connect"):
+            h(_HOC_CONNECT)
+        self.pre, self.post = pre, post
+        receptors = h.List()
+        for target in targets:
+            receptors.append(target)
+        self.netcons = h.List()
+        self.pointers = h.PtrVector(max(1, len(pre)))  # a PtrVector cannot be empty
+        h.salbench_connect(state.parallel_context, h.Vector(gids[pre].astype(float)),
+                           receptors, h.Vector(post.astype(float)),
+                           h.Vector(np.asarray(weights, dtype=float)), delay, self.netcons,
+                           self.pointers)
+
+
+class _LazyConnectionTable(Mapping):
+    """pyNN.neuron's `Projection._connections` ({post index: {pre index: [Connection]}}) for
+    NetCons the HOC loop made, filled on first use. PyNN reads it only in Projection.get/set,
+    `connections` and len(); salbench's runs use the loop's weight pointers instead. Filling
+    it costs 2.5 us a synapse (a Connection object and a list in a dict of dicts each), 4.9 s
+    of the N = 1000 signed network's build."""
+
+    def __init__(self, table: dict, fill: Callable[[dict], None]) -> None:
+        self._table = table
+        self._fill: Callable[[dict], None] | None = fill
+
+    def _filled(self) -> dict:
+        if self._fill is not None:
+            fill, self._fill = self._fill, None
+            fill(self._table)
+        return self._table
+
+    def __getitem__(self, post: int) -> Any:
+        return self._filled()[post]
+
+    def __iter__(self) -> Iterator[int]:
+        return iter(self._filled())
+
+    def __len__(self) -> int:
+        return len(self._table)
+
+
 def _list_connector(pre: np.ndarray, post: np.ndarray, weights_uS: np.ndarray,
                     delay_ms: float) -> Any:
     """A PyNN connector that makes the synapses pre[k] -> post[k] (population indices) in one
@@ -56,19 +132,28 @@ def _list_connector(pre: np.ndarray, post: np.ndarray, weights_uS: np.ndarray,
     `Connection` per synapse (population lookups, parameter dicts): 19.3 s for one N = 1000
     all-to-all projection, 40 s CPU for the network's two (cProfile at N = 300: 3.4 s of
     3.9 s in `_convergent_connect` and `Connection.__init__`). One `gid_connect` per synapse
-    is unavoidable in NEURON (1.8 us, setting its weight 0.8 us, its delay 0.7 us); static
-    synapses get a bare Connection holding only its NetCon and indices, which is all that
-    Projection.get/set and the adapter's weight pointers use. A plastic synapse type gets its
-    own connection type (salbench's SAL: one NetCon into the post cell's SALExpSyn; PyNN's
-    STDP: a weight adjuster per synapse), minus the per-cell overhead."""
+    is unavoidable in NEURON; static synapses are made by a HOC loop (_MadeNetCons, see
+    _HOC_CONNECT) and get a bare Connection holding only its indices and where its NetCon is,
+    which is all that Projection.get/set use (the adapter's weight pointers come from the
+    loop). A plastic synapse type gets its own connection type (salbench's SAL: one NetCon
+    into the post cell's SALExpSyn; PyNN's STDP: a weight adjuster per synapse), minus the
+    per-cell overhead."""
     from pyNN.connectors import Connector
-    from pyNN.neuron.simulator import Connection, state
+    from pyNN.neuron.simulator import Connection
 
     class StaticConnection(Connection):  # type: ignore[misc]
-        def __init__(self, pre: int, post: int, nc: Any) -> None:
+        """A static synapse: its indices and where its NetCon is (PyNN's Connection reads
+        weight and delay through `nc`); the Python handle of the NetCon is made on use."""
+
+        def __init__(self, pre: int, post: int, netcons: Any, k: int) -> None:
             self.presynaptic_index = pre
             self.postsynaptic_index = post
-            self.nc = nc
+            self._netcons = netcons
+            self._k = k
+
+        @property
+        def nc(self) -> Any:
+            return self._netcons.o(self._k)
 
     class ListConnector(Connector):  # type: ignore[misc]
         def connect(self, projection: Any) -> None:
@@ -88,30 +173,35 @@ def _list_connector(pre: np.ndarray, post: np.ndarray, weights_uS: np.ndarray,
             # time with static synapses and 1.24x with SAL (medians of 20 interleaved 100 ms
             # epochs, the same spikes)
             order = np.lexsort((post, pre))
-            pre_, post_ = np.asarray(pre)[order].tolist(), np.asarray(post)[order].tolist()
-            weights = np.asarray(weights_uS)[order].tolist()
-            gids = [int(c) for c in projection.pre.all_cells]
+            pre_s, post_s = np.asarray(pre)[order], np.asarray(post)[order]
+            weights = np.asarray(weights_uS, dtype=float)[order]
+            gids = np.array([int(c) for c in projection.pre.all_cells], dtype=int)
             cells = [c._cell for c in projection.post.all_cells]
             targets = [getattr(c, projection.receptor_type) for c in cells]
+            table = projection._connections
+            if synapse_type.model is None:  # static: the HOC loop
+                from neuron import h
+
+                made = _MadeNetCons(h, pre_s, post_s, gids, targets, weights, delay)
+                projection._salbench_netcons = made
+
+                def fill(table: dict) -> None:
+                    for k, (i, j) in enumerate(zip(made.pre.tolist(), made.post.tolist(),
+                                                   strict=True)):
+                        table[j][i].append(StaticConnection(i, j, made.netcons, k))
+
+                projection._connections = _LazyConnectionTable(table, fill)
+                return
+            pre_, post_, weights_ = pre_s.tolist(), post_s.tolist(), weights.tolist()
+            gid_list = gids.tolist()
             connect_all = getattr(synapse_type.connection_type, "connect_all", None)
             if connect_all is not None:  # salbench's SAL synapse
-                connect_all(projection, pre_, post_, weights, delay, params, gids, cells,
+                connect_all(projection, pre_, post_, weights_, delay, params, gid_list, cells,
                             targets)
                 return
-            table = projection._connections
-            gid_connect = state.parallel_context.gid_connect
-            plastic = synapse_type.model is not None
-            for i, j, w in zip(pre_, post_, weights, strict=True):
-                if plastic:
-                    conn = synapse_type.connection_type(
-                        projection, i, j, cells[j], targets[j], weight=w, delay=delay,
-                        **params)
-                else:
-                    nc = gid_connect(gids[i], targets[j])
-                    if w:  # a new NetCon's weight is 0: half the synapses of a signed network
-                        nc.weight[0] = w
-                    nc.delay = delay
-                    conn = StaticConnection(i, j, nc)
+            for i, j, w in zip(pre_, post_, weights_, strict=True):
+                conn = synapse_type.connection_type(
+                    projection, i, j, cells[j], targets[j], weight=w, delay=delay, **params)
                 table[j][i].append(conn)
 
     return ListConnector()
