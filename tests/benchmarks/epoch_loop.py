@@ -8,9 +8,11 @@ overhead = readout + rule + write, as a fraction of simulate time, measured in o
 
 Instruction and cache-miss counts of one epoch (online SAL's cost, steady on a busy machine):
 
-    valgrind --tool=callgrind --instr-atstart=no --cache-sim=yes \
+    valgrind --tool=callgrind --instr-atstart=no --cache-sim=yes --LL=33554432,16,64 \
         python tests/benchmarks/epoch_loop.py --callgrind online-inert --backend nest \
         --n 1000 --epoch-ms 50
+
+(--LL: the machine's last-level cache, 32 MiB here; valgrind may guess another.)
 
 Backends: nest, neuron (the adapters' fast paths), nest-public, neuron-public (the generic
 adapter salbench.backends.pynn.PyNNBackend, PyNN's public API only).
