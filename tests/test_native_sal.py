@@ -392,11 +392,18 @@ for round_ in range(2):  # a second setup() resets the kernel: the models are ma
     p1 = sim.Projection(a, b, sim.AllToAllConnector(), fast, receptor_type="excitatory")
     p2 = sim.Projection(b, a, sim.AllToAllConnector(), slow, receptor_type="excitatory")
     p3 = sim.Projection(a, a, sim.OneToOneConnector(), fast, receptor_type="excitatory")
+    per_synapse = sal_synapse(sim, weight=0.004, delay=0.1, tau=30.0, eta=0.0002, w_min=0.0,
+                              w_max=0.012, a_causal=[[1.0, 2.0], [3.0, 4.0]])
+    p4 = sim.Projection(b, b, sim.AllToAllConnector(), per_synapse,
+                        receptor_type="excitatory")
     set_eta(p2, 0.0016)
-    models = [p.nest_synapse_model for p in (p1, p2, p3)]
+    models = [p.nest_synapse_model for p in (p1, p2, p3, p4)]
     out.append({"models": models,
                 "tau": [nest.GetDefaults(m, "tau") for m in models],
                 "eta": [nest.GetDefaults(m, "eta") for m in models],
+                "a_causal": sorted(p4.get("a_causal", format="list", with_address=False)),
+                "sizeof": [nest.GetConnections(synapse_model=m)[0].get("sizeof")
+                           for m in models],
                 "n_models": len([m for m in nest.synapse_models if m.startswith("salbench")])})
 print(json.dumps(out))
 """
@@ -405,17 +412,22 @@ print(json.dumps(out))
 @pytest.mark.skipif(find_spec("pyNN") is None or find_spec("nest") is None,
                     reason="pyNN.nest not installed")
 def test_nest_synapse_types_keep_their_parameters() -> None:
-    """tau, eta, w_min and w_max are common properties of a NEST model: the first SAL
-    synapse type takes salbench's model, a second one a copy, a projection reusing a type its
-    model; each set_eta changes its own; after a kernel reset the same again."""
+    """tau, eta, w_min and w_max are common properties of a NEST model, and so are the
+    amplitudes if one value each is given for all synapses: the first such SAL synapse type
+    takes salbench's _hom model, a second one a copy, a projection reusing a type its model,
+    a type with per-synapse amplitudes the per-synapse model (48 bytes a connection, not 32);
+    each set_eta changes its own; after a kernel reset the same again."""
     env = dict(os.environ)
     env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(ROOT), env.get("PYTHONPATH")]))
     proc = subprocess.run([sys.executable, "-c", TWO_TYPES_SCRIPT], capture_output=True,
                           text=True, timeout=600, env=env)
     assert proc.returncode == 0, proc.stderr
     for kernel in json.loads(proc.stdout.strip().splitlines()[-1]):
-        first, second, again = kernel["models"]
-        assert first == "salbench_sal_synapse" and second != first and again == first
-        assert kernel["tau"] == [10.0, 20.0, 10.0]
-        assert kernel["eta"] == pytest.approx([0.4, 1.6, 0.4])  # NEST units: nS
-        assert kernel["n_models"] == 2
+        first, second, again, per_synapse = kernel["models"]
+        assert first == "salbench_sal_synapse_hom" and second not in (first, per_synapse)
+        assert again == first and per_synapse == "salbench_sal_synapse"
+        assert kernel["tau"] == [10.0, 20.0, 10.0, 30.0]
+        assert kernel["eta"] == pytest.approx([0.4, 1.6, 0.4, 0.2])  # NEST units: nS
+        assert kernel["a_causal"] == [1.0, 2.0, 3.0, 4.0]
+        assert kernel["sizeof"] == [32, 32, 32, 48]
+        assert kernel["n_models"] == 3

@@ -11,7 +11,7 @@ from types import ModuleType
 from typing import Any
 
 from salbench.plasticity import nest_build
-from salbench.plasticity.nest_build import SYNAPSE_MODEL, install_sal_module
+from salbench.plasticity.nest_build import SYNAPSE_MODEL, SYNAPSE_MODEL_HOM, install_sal_module
 from salbench.plasticity.params import parse
 
 _CLASS: type | None = None
@@ -33,10 +33,13 @@ def _synapse_class() -> type:
         default_parameters = {"weight": 0.0, "delay": None, "tau": 10.0, "eta": 0.001,
                               "a_causal": 1.0, "a_acausal": 1.0, "w_min": -1.0, "w_max": 1.0}
         # weight, eta and the bounds are in weight units: PyNN's µS (nA) are NEST's nS (pA).
-        # tau, eta, w_min and w_max are the common properties of the projection's model copy
-        # (one value per projection, as for NEST's *_hom synapses): PyNN's Projection.get
-        # cannot read those (KeyError); nest.GetDefaults(projection.nest_synapse_model) has
-        # them in NEST units, and salbench.plasticity.set_eta changes eta.
+        # tau, eta, w_min and w_max are the common properties of the projection's model
+        # (one value per projection, as for NEST's *_hom synapses), and so are a_causal and
+        # a_acausal when the synapse type gives one value of each for all synapses
+        # (salbench_sal_synapse_hom; per-synapse values make salbench_sal_synapse): PyNN's
+        # Projection.get cannot read those (KeyError), nor Projection.set change them;
+        # nest.GetDefaults(projection.nest_synapse_model) has them in NEST units, and
+        # salbench.plasticity.set_eta changes eta.
         translations = build_translations(
             ("weight", "weight", 1000.0),
             ("delay", "delay"),
@@ -59,7 +62,11 @@ def _synapse_class() -> type:
             every device at every step (see the model source)."""
             # called for every Projection: re-installs after a sim.setup() reset the kernel
             install_sal_module(nest)
-            name = _model_for(nest, id(self))
+            # amplitudes the same for every synapse: the model keeps them, not each of its
+            # connections (32 bytes instead of 48, read and written at every spike)
+            hom = all(self.native_parameters[k].is_homogeneous
+                      for k in ("a_causal", "a_acausal"))
+            name = _model_for(nest, SYNAPSE_MODEL_HOM if hom else SYNAPSE_MODEL, id(self))
             defaults = {}
             for key, value in self.native_parameters.items():
                 if value.is_homogeneous:
@@ -72,23 +79,24 @@ def _synapse_class() -> type:
     return _CLASS
 
 
-#: which synapse type (its id) holds SYNAPSE_MODEL itself, and in which kernel (the count of
-#: installs of the module: NEST unloads it at each kernel reset, so a new install is a new
-#: kernel)
+#: which synapse type (its id) holds each of salbench's models itself, and in which kernel
+#: (the count of installs of the module: NEST unloads it at each kernel reset, so a new
+#: install is a new kernel)
 _OWNER: dict[str, int] = {}
 
 
-def _model_for(nest: Any, owner: int) -> str:
-    """The NEST model of synapse type `owner` (an id): SYNAPSE_MODEL for the first type that
-    asks in this kernel, SYNAPSE_MODEL_<id> (copied once per kernel) for any other."""
+def _model_for(nest: Any, model: str, owner: int) -> str:
+    """The NEST model of synapse type `owner` (an id), of salbench's `model`: that model for
+    the first type that asks in this kernel, `<model>_<id>` (copied once per kernel) for any
+    other."""
     if _OWNER.get("installs") != nest_build.installs():
         _OWNER.clear()
         _OWNER["installs"] = nest_build.installs()
-    if _OWNER.setdefault("owner", owner) == owner:
-        return SYNAPSE_MODEL
-    name = f"{SYNAPSE_MODEL}_{owner:x}"
+    if _OWNER.setdefault(model, owner) == owner:
+        return model
+    name = f"{model}_{owner:x}"
     if name not in nest.synapse_models:
-        nest.CopyModel(SYNAPSE_MODEL, name)
+        nest.CopyModel(model, name)
     return name
 
 

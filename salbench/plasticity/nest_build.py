@@ -41,6 +41,8 @@ MODEL_DIR = Path(__file__).parent / "models"
 MODEL_SOURCE = MODEL_DIR / "salbench_sal_synapse.cpp"
 MODULE_NAME = "salbench_sal_module"
 SYNAPSE_MODEL = "salbench_sal_synapse"
+#: the same with a_causal and a_acausal per model (common properties), not per synapse
+SYNAPSE_MODEL_HOM = "salbench_sal_synapse_hom"
 #: native-sal.md workaround 1 and 3: the flags the wheel's own build used, old string ABI;
 #: hidden visibility, so the synapse's small functions are called directly or inlined rather
 #: than through the PLT (the module exports only its `_LTX_module` entry point), and NDEBUG

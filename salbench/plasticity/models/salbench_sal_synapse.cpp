@@ -36,7 +36,7 @@
  * Parameters (NEST units; PyNN's µS weights are nS here, so eta, w_min, w_max too):
  *   per connection weight, delay, a_causal, a_acausal; per model (common properties, set
  *   with SetDefaults; salbench gives each PyNN synapse type its own model) tau (ms), eta,
- *   w_min, w_max.
+ *   w_min, w_max. salbench_sal_synapse_hom keeps a_causal and a_acausal per model too.
  */
 
 #include <cmath>
@@ -201,17 +201,124 @@ public:
   }
 };
 
-// One SAL synapse: 48 bytes (NEST's sizeof). At N = 1000 all-to-all the 1M connections are
-// far larger than the cache, and each is read and written at every spike it carries, so its
-// bytes are the synapse's main cost (a static_synapse_lbl is 40): the rule's state is the
+// Where a synapse's amplitudes are: in the connection (salbench_sal_synapse: PyNN allows
+// them per synapse), or, for the _hom model (as NEST's *_hom synapses), in the model's
+// common properties, one pair per projection: 32 bytes per connection instead of 48 (a
+// static_synapse_lbl has 40).
+class SALHomCommonProperties : public SALCommonProperties
+{
+public:
+  double a_causal = 1.0;
+  double a_acausal = 1.0;
+
+  void
+  get_status( Dictionary& d ) const
+  {
+    SALCommonProperties::get_status( d );
+    d[ "a_causal" ] = a_causal;
+    d[ "a_acausal" ] = a_acausal;
+  }
+
+  void
+  set_status( const Dictionary& d, nest::ConnectorModel& cm )
+  {
+    double new_a_causal = a_causal, new_a_acausal = a_acausal;
+    d.update_value( "a_causal", new_a_causal );
+    d.update_value( "a_acausal", new_a_acausal );
+    check_amplitudes( new_a_causal, new_a_acausal );
+    SALCommonProperties::set_status( d, cm );
+    a_causal = new_a_causal;
+    a_acausal = new_a_acausal;
+  }
+
+  static void
+  check_amplitudes( double a_causal, double a_acausal )
+  {
+    if ( not( a_causal >= 0 ) or not( a_acausal >= 0 ) )
+    {
+      throw nest::BadProperty( "salbench_sal_synapse: a_causal and a_acausal must be >= 0." );
+    }
+  }
+};
+
+struct AmplitudesPerSynapse
+{
+  using CommonProperties = SALCommonProperties;
+  double a_causal_ = 1.0;
+  double a_acausal_ = 1.0;
+
+  double
+  causal( const CommonProperties& ) const
+  {
+    return a_causal_;
+  }
+
+  double
+  acausal( const CommonProperties& ) const
+  {
+    return a_acausal_;
+  }
+
+  void
+  get_status( Dictionary& d ) const
+  {
+    d[ "a_causal" ] = a_causal_;
+    d[ "a_acausal" ] = a_acausal_;
+  }
+
+  // these amplitudes updated from d, validated (the connection stores them only if all of
+  // its status is valid)
+  AmplitudesPerSynapse
+  updated( const Dictionary& d ) const
+  {
+    AmplitudesPerSynapse out = *this;
+    d.update_value( "a_causal", out.a_causal_ );
+    d.update_value( "a_acausal", out.a_acausal_ );
+    SALHomCommonProperties::check_amplitudes( out.a_causal_, out.a_acausal_ );
+    return out;
+  }
+};
+
+struct AmplitudesPerModel
+{
+  using CommonProperties = SALHomCommonProperties;
+
+  double
+  causal( const CommonProperties& cp ) const
+  {
+    return cp.a_causal;
+  }
+
+  double
+  acausal( const CommonProperties& cp ) const
+  {
+    return cp.a_acausal;
+  }
+
+  void
+  get_status( Dictionary& ) const
+  {
+  }
+
+  AmplitudesPerModel
+  updated( const Dictionary& ) const
+  {
+    return *this;
+  }
+};
+
+// One SAL synapse: 48 bytes (NEST's sizeof), 32 with its amplitudes in the model. At
+// N = 1000 all-to-all the 1M connections are far larger than the cache, and each is read and
+// written at every spike it carries, so its bytes are the synapse's main cost (a
+// static_synapse_lbl is 40 bytes, read only): the rule's state is the
 // last pre spike's time and whether a post spike tied with it, all it needs besides the post
 // cell's history (see send); the label (pyNN.nest labels each projection's connections) is
 // 32 bits here, beside that flag, where NEST's ConnectionLabel adds a 64-bit long.
-template < typename targetidentifierT >
+template < typename targetidentifierT, typename AmplitudesT >
 class sal_synapse : public nest::Connection< targetidentifierT >
 {
 public:
-  typedef SALCommonProperties CommonPropertiesType;
+  typedef typename AmplitudesT::CommonProperties CommonPropertiesType;
   typedef nest::Connection< targetidentifierT > ConnectionBase;
   static constexpr nest::ConnectionModelProperties properties =
     nest::ConnectionModelProperties::HAS_DELAY | nest::ConnectionModelProperties::IS_PRIMARY;
@@ -267,8 +374,7 @@ public:
   {
     ConnectionBase::get_status( d );
     d[ nest::names::weight ] = weight_;
-    d[ "a_causal" ] = a_causal_;
-    d[ "a_acausal" ] = a_acausal_;
+    amplitudes_.get_status( d );
     d[ nest::names::synapse_label ] = static_cast< long >( label_ );
     d[ nest::names::size_of ] = static_cast< long >( sizeof( *this ) );
   }
@@ -277,26 +383,20 @@ public:
   set_status( const Dictionary& d, nest::ConnectorModel& cm )
   {
     ConnectionBase::set_status( d, cm );
-    double weight = weight_, a_causal = a_causal_, a_acausal = a_acausal_;
+    double weight = weight_;
     long label = label_;
     d.update_value( nest::names::weight, weight );
-    d.update_value( "a_causal", a_causal );
-    d.update_value( "a_acausal", a_acausal );
     d.update_integer_value( nest::names::synapse_label, label );
     // validate before storing anything, so a refused status leaves the synapse as it was
-    if ( not( a_causal >= 0 ) or not( a_acausal >= 0 ) )
-    {
-      throw nest::BadProperty( "salbench_sal_synapse: a_causal and a_acausal must be >= 0." );
-    }
+    const AmplitudesT amplitudes = amplitudes_.updated( d );
     if ( label != nest::UNLABELED_CONNECTION and ( label < 0 or label > MAX_LABEL ) )
     {
       throw nest::BadProperty( "salbench_sal_synapse: synapse_label must be in [0, 2147483646]." );
     }
     check_weight_(
-      weight, static_cast< const SALCommonProperties& >( cm.get_common_properties() ) );
+      weight, static_cast< const CommonPropertiesType& >( cm.get_common_properties() ) );
     weight_ = weight;
-    a_causal_ = a_causal;
-    a_acausal_ = a_acausal;
+    amplitudes_ = amplitudes;
     label_ = static_cast< int32_t >( label );
   }
 
@@ -340,7 +440,7 @@ public:
       post->nest::ArchivingNode::get_history( last_pre_, t_pre, &start, &finish );
       if ( start != finish and last_pre_ != NEVER and not tied_ )
       {
-        weight_ = cp.clip( weight_ - cp.eta * a_causal_ * cp.K( start->t_ - last_pre_ ) );
+        weight_ = cp.clip( weight_ - cp.eta * amplitudes_.causal( cp ) * cp.K( start->t_ - last_pre_ ) );
       }
       for ( ; start != finish; ++start )
       {
@@ -357,11 +457,11 @@ public:
     double w = weight_;
     if ( acausal_post != NEVER )
     {
-      w += cp.eta * a_acausal_ * cp.K( t_pre - acausal_post );
+      w += cp.eta * amplitudes_.acausal( cp ) * cp.K( t_pre - acausal_post );
     }
     if ( tie )
     {
-      w += 0.5 * cp.eta * ( a_acausal_ - a_causal_ );
+      w += 0.5 * cp.eta * ( amplitudes_.acausal( cp ) - amplitudes_.causal( cp ) );
     }
     weight_ = cp.clip( w );
     last_pre_ = t_pre;
@@ -395,25 +495,30 @@ private:
   // whether a post spike tied with the last pre spike
   bool tied_ = false;
   double weight_ = 0.0;
-  double a_causal_ = 1.0;
-  double a_acausal_ = 1.0;
+  // empty for AmplitudesPerModel: no bytes
+  [[no_unique_address]] AmplitudesT amplitudes_;
   // the last pre spike (precise time); the history read so far ends here
   double last_pre_ = NEVER;
 };
 
-template < typename targetidentifierT >
-constexpr nest::ConnectionModelProperties sal_synapse< targetidentifierT >::properties;
+template < typename targetidentifierT, typename AmplitudesT >
+constexpr nest::ConnectionModelProperties sal_synapse< targetidentifierT, AmplitudesT >::properties;
 
-// The one model salbench registers, on the compact target identifier. NEST's
+// The two models salbench registers, on the compact target identifier. NEST's
 // register_connection_model instantiates its template argument with its own target
-// identifiers and adds an *_hpc and a *_lbl model for a connection that supports them; this
-// wrapper ignores that argument, and the synapse declares neither (it is labelled itself),
-// so one name registers one model. Every registered synapse model costs each device at each
+// identifiers and adds an *_hpc and a *_lbl model for a connection that supports them; these
+// wrappers ignore that argument, and the synapse declares neither (it is labelled itself),
+// so each name registers one model. Every registered synapse model costs each device at each
 // step it sends (NEST's TargetTableDevices::send_from_device walks one entry per model): the
-// N = 1000 network's 1000 Poisson generators paid 31 M instructions per 50 ms epoch for the
-// plain, _hpc, _lbl and copied models salbench used to add (callgrind).
+// N = 1000 network's 1000 Poisson generators paid 31 M instructions per 50 ms epoch (1.5 %)
+// for the plain, _hpc, _lbl and copied models salbench used to add, 6 M for one (callgrind).
 template < typename >
-class sal_synapse_compact : public sal_synapse< TargetIndexRport >
+class sal_synapse_compact : public sal_synapse< TargetIndexRport, AmplitudesPerSynapse >
+{
+};
+
+template < typename >
+class sal_synapse_compact_hom : public sal_synapse< TargetIndexRport, AmplitudesPerModel >
 {
 };
 
@@ -426,6 +531,7 @@ public:
   initialize() override
   {
     nest::register_connection_model< salbench::sal_synapse_compact >( "salbench_sal_synapse" );
+    nest::register_connection_model< salbench::sal_synapse_compact_hom >( "salbench_sal_synapse_hom" );
   }
 };
 
