@@ -9,12 +9,12 @@ recorded `spike_times` vectors. Everything else goes through the generic PyNN pa
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator, Mapping
 from typing import Any
 
 import numpy as np
 
 from salbench.backends.pynn import PyNNBackend
+from salbench.netcons import LazyConnectionTable, NetCons
 from salbench.realisation.network import PyNNSamplingNetwork
 
 
@@ -23,8 +23,8 @@ class _NetConWeights:
 
     def __init__(self, h: Any, projection: Any) -> None:
         made = getattr(projection, "_salbench_netcons", None)
-        if made is not None:  # the list connector's static synapses: pointers taken in HOC
-            self.pre, self.post, self.pointers = made.pre, made.post, made.pointers
+        if made is not None:  # made by the list connector's HOC loop, pointers too
+            self.pre, self.post, self.pointers = made.source, made.target, made.pointers
         else:
             conns = list(projection.connections)
             self.post = np.fromiter((c.postsynaptic_index for c in conns), dtype=int,
@@ -54,75 +54,6 @@ class _NetConWeights:
         return self.buffer.as_numpy().copy()
 
 
-# The static synapses' loop, in HOC: 1.9 us a NetCon with its delay, weight and weight
-# pointer, where the same loop in Python took 6.3 us (N = 1000 signed network, 2M NetCons:
-# 12.6 s of its 14.5 s build). Each NetCon made from Python costs a gid_connect (1.8 us), its
-# delay (0.3 us) and above all its weight: `nc.weight[0] = w` and `nc._ref_weight[0]` make
-# a HOC array object each, 4 us (NEURON 9).
-_HOC_CONNECT = """
-proc salbench_connect() { local k  localobj nc
-    // $o1 ParallelContext, $o2 source gids, $o3 List of receptors, $o4 receptor indices,
-    // $o5 weights, $6 delay, $o7 List that keeps the NetCons, $o8 PtrVector to their weights
-    for k = 0, $o2.size() - 1 {
-        nc = $o1.gid_connect($o2.x[k], $o3.o($o4.x[k]))
-        nc.delay = $6
-        if ($o5.x[k] != 0) { nc.weight = $o5.x[k] }  // a new NetCon's weight is 0
-        $o7.append(nc)
-        $o8.pset(k, &nc.weight)
-    }
-}
-"""
-
-
-class _MadeNetCons:
-    """A projection's static NetCons as the HOC loop made them: the List that keeps them,
-    pointers to their weights, and their pre and post population indices, in order."""
-
-    def __init__(self, h: Any, pre: np.ndarray, post: np.ndarray, gids: np.ndarray,
-                 targets: list[Any], weights: np.ndarray, delay: float) -> None:
-        from pyNN.neuron.simulator import state
-
-        if not h.name_declared("salbench_connect"):
-            h(_HOC_CONNECT)
-        self.pre, self.post = pre, post
-        receptors = h.List()
-        for target in targets:
-            receptors.append(target)
-        self.netcons = h.List()
-        self.pointers = h.PtrVector(max(1, len(pre)))  # a PtrVector cannot be empty
-        h.salbench_connect(state.parallel_context, h.Vector(gids[pre].astype(float)),
-                           receptors, h.Vector(post.astype(float)),
-                           h.Vector(np.asarray(weights, dtype=float)), delay, self.netcons,
-                           self.pointers)
-
-
-class _LazyConnectionTable(Mapping):
-    """pyNN.neuron's `Projection._connections` ({post index: {pre index: [Connection]}}) for
-    NetCons the HOC loop made, filled on first use. PyNN reads it only in Projection.get/set,
-    `connections` and len(); salbench's runs use the loop's weight pointers instead. Filling
-    it costs 2.5 us a synapse (a Connection object and a list in a dict of dicts each), 4.9 s
-    of the N = 1000 signed network's build."""
-
-    def __init__(self, table: dict, fill: Callable[[dict], None]) -> None:
-        self._table = table
-        self._fill: Callable[[dict], None] | None = fill
-
-    def _filled(self) -> dict:
-        if self._fill is not None:
-            fill, self._fill = self._fill, None
-            fill(self._table)
-        return self._table
-
-    def __getitem__(self, post: int) -> Any:
-        return self._filled()[post]
-
-    def __iter__(self) -> Iterator[int]:
-        return iter(self._filled())
-
-    def __len__(self) -> int:
-        return len(self._table)
-
-
 def _list_connector(pre: np.ndarray, post: np.ndarray, weights_uS: np.ndarray,
                     delay_ms: float) -> Any:
     """A PyNN connector that makes the synapses pre[k] -> post[k] (population indices) in one
@@ -132,8 +63,8 @@ def _list_connector(pre: np.ndarray, post: np.ndarray, weights_uS: np.ndarray,
     `Connection` per synapse (population lookups, parameter dicts): 19.3 s for one N = 1000
     all-to-all projection, 40 s CPU for the network's two (cProfile at N = 300: 3.4 s of
     3.9 s in `_convergent_connect` and `Connection.__init__`). One `gid_connect` per synapse
-    is unavoidable in NEURON; static synapses are made by a HOC loop (_MadeNetCons, see
-    _HOC_CONNECT) and get a bare Connection holding only its indices and where its NetCon is,
+    is unavoidable in NEURON; static synapses are made by a HOC loop (salbench.netcons) and
+    get a bare Connection holding only its indices and where its NetCon is,
     which is all that Projection.get/set use (the adapter's weight pointers come from the
     loop). A plastic synapse type gets its own connection type (salbench's SAL: one NetCon
     into the post cell's SALExpSyn; PyNN's STDP: a weight adjuster per synapse), minus the
@@ -180,26 +111,22 @@ def _list_connector(pre: np.ndarray, post: np.ndarray, weights_uS: np.ndarray,
             targets = [getattr(c, projection.receptor_type) for c in cells]
             table = projection._connections
             if synapse_type.model is None:  # static: the HOC loop
-                from neuron import h
-
-                made = _MadeNetCons(h, pre_s, post_s, gids, targets, weights, delay)
+                made = NetCons(gids, targets, pre_s, post_s, weights, delay)
                 projection._salbench_netcons = made
 
                 def fill(table: dict) -> None:
-                    for k, (i, j) in enumerate(zip(made.pre.tolist(), made.post.tolist(),
-                                                   strict=True)):
+                    for k, (i, j) in enumerate(zip(made.source.tolist(),
+                                                   made.target.tolist(), strict=True)):
                         table[j][i].append(StaticConnection(i, j, made.netcons, k))
 
-                projection._connections = _LazyConnectionTable(table, fill)
+                projection._connections = LazyConnectionTable(table, fill)
                 return
-            pre_, post_, weights_ = pre_s.tolist(), post_s.tolist(), weights.tolist()
-            gid_list = gids.tolist()
             connect_all = getattr(synapse_type.connection_type, "connect_all", None)
             if connect_all is not None:  # salbench's SAL synapse
-                connect_all(projection, pre_, post_, weights_, delay, params, gid_list, cells,
+                connect_all(projection, pre_s, post_s, weights, delay, params, gids, cells,
                             targets)
                 return
-            for i, j, w in zip(pre_, post_, weights_, strict=True):
+            for i, j, w in zip(pre_s.tolist(), post_s.tolist(), weights.tolist(), strict=True):
                 conn = synapse_type.connection_type(
                     projection, i, j, cells[j], targets[j], weight=w, delay=delay, **params)
                 table[j][i].append(conn)

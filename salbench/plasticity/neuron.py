@@ -37,6 +37,8 @@ from pathlib import Path
 from types import ModuleType
 from typing import Any
 
+import numpy as np
+
 from salbench.plasticity.params import parse
 
 #: the NMODL sources of the SAL weight adjuster
@@ -129,18 +131,57 @@ def _connection_class() -> type:
             weights[A_ACAUSAL] = a_acausal
             weights[DELAY] = nc.delay = delay
 
+        _netcons: Any = None  # with _k: where the HOC loop's NetCon is (connect_all)
+        _k = 0
+        _nc: Any = None
+
+        @property
+        def nc(self) -> Any:
+            return self._nc if self._nc is not None else self._netcons.o(self._k)
+
+        @nc.setter
+        def nc(self, value: Any) -> None:
+            self._nc = value
+
         @classmethod
-        def connect_all(cls, projection: Any, pre: list[int], post: list[int],
-                        weights: list[float], delay: float, parameters: dict,
-                        gids: list[int], cells: list[Any], targets: list[Any]) -> None:
-            """The synapses pre[k] -> post[k] (population indices) in one loop, for
-            salbench's list connector (one value of each other parameter for all; the pre
-            cells' gids, the post cells and their receptors looked up once, by it): as the
-            constructor, minus its per-synapse lookups."""
+        def connect_all(cls, projection: Any, pre: np.ndarray, post: np.ndarray,
+                        weights: np.ndarray, delay: float, parameters: dict,
+                        gids: np.ndarray, cells: list[Any], targets: list[Any]) -> None:
+            """The synapses pre[k] -> post[k] (population indices), for salbench's list
+            connector (one value of each other parameter for all; the pre cells' gids, the
+            post cells and their receptors looked up once, by it). Onto ExpSyn receptors
+            (SALExpSyn) the NetCons are made by a HOC loop (salbench.netcons; from Python
+            each of the 4 weight-vector entries a NetCon needs cost 4 us) and PyNN's
+            connection table is filled on first use; otherwise as the constructor, minus its
+            lookups."""
+            from salbench.netcons import LazyConnectionTable, NetCons
+
             table = projection._connections
-            syns: dict[int, Any] = {}  # post index -> its SALExpSyn, or None: not an ExpSyn
             a_causal, a_acausal = parameters["a_causal"], parameters["a_acausal"]
-            for i, j, w in zip(pre, post, weights, strict=True):
+            if all(is_exp_syn(t) for t in targets):
+                posts = set(post.tolist())
+                syns = [sal_exp_syn(projection, cells[j], targets[j], parameters)
+                        if j in posts else targets[j] for j in range(len(cells))]
+                entries = np.zeros((len(pre), DELAY + 1))
+                entries[:, W] = weights
+                entries[:, A_CAUSAL] = a_causal
+                entries[:, A_ACAUSAL] = a_acausal
+                entries[:, DELAY] = delay
+                made = NetCons(gids, syns, pre, post, entries, delay)
+                projection._salbench_netcons = made
+
+                def fill(table: dict) -> None:
+                    for k, (i, j) in enumerate(zip(made.source.tolist(),
+                                                   made.target.tolist(), strict=True)):
+                        conn = cls.__new__(cls)
+                        conn.presynaptic_index, conn.postsynaptic_index = i, j
+                        conn.syn, conn._netcons, conn._k = syns[j], made.netcons, k
+                        table[j][i].append(conn)
+
+                projection._connections = LazyConnectionTable(table, fill)
+                return
+            syns: dict[int, Any] = {}  # post index -> its SALExpSyn, or None: not an ExpSyn
+            for i, j, w in zip(pre.tolist(), post.tolist(), weights.tolist(), strict=True):
                 if j not in syns:
                     syns[j] = (sal_exp_syn(projection, cells[j], targets[j], parameters)
                                if is_exp_syn(targets[j]) else None)
@@ -149,7 +190,7 @@ def _connection_class() -> type:
                                **parameters)
                 else:
                     conn = cls.__new__(cls)
-                    conn._wire(syns[j], i, j, gids[i], w, delay, a_causal, a_acausal)
+                    conn._wire(syns[j], i, j, int(gids[i]), w, delay, a_causal, a_acausal)
                 table[j][i].append(conn)
 
         def _setup_plasticity(self, synapse_type: Any, parameters: dict) -> None:
