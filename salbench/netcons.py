@@ -46,7 +46,8 @@ class NetCons:
         if not h.name_declared("salbench_connect"):
             h(_HOC_CONNECT)
         self.source, self.target = source, target
-        columns = np.asarray(weights, dtype=float).reshape(len(source), -1)
+        columns = np.asarray(weights, dtype=float).reshape(len(source), -1) if len(source) \
+            else np.zeros((0, 1))
         matrix = h.Matrix(max(1, len(source)), columns.shape[1])
         if len(source):
             matrix.from_vector(h.Vector(columns.ravel(order="F")))  # HOC's is column-major

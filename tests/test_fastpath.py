@@ -96,6 +96,29 @@ def test_weights_round_trip_through_fast_and_public_paths(name: str) -> None:
         backend.end()
 
 
+@pytest.mark.parametrize("name", ["nest", "neuron"])
+def test_signs_fixed_network_with_an_empty_projection(name: str) -> None:
+    """signs_fixed with every weight >= 0: each synapse only in the excitatory projection,
+    the inhibitory one empty. Both build, run, and read back through either path."""
+    backend = _fast_backend(name)
+    backend.setup(4)
+    try:
+        spec = _spec()
+        spec.weights = np.abs(spec.weights)
+        spec.signs_fixed = True
+        net = backend.build(spec)
+        assert len(net.recurrent["inhibitory"]) == 0
+        assert len(net.recurrent["excitatory"]) == int(spec.mask.sum())
+        net.run(20.0)
+        np.testing.assert_allclose(net.get_weights(), spec.weights, rtol=1e-12, atol=1e-15)
+        np.testing.assert_allclose(_generic_read(net), spec.weights, rtol=1e-12, atol=1e-15)
+        doubled = 2.0 * spec.weights
+        net.set_weights(doubled)
+        np.testing.assert_allclose(_generic_read(net), doubled, rtol=1e-12, atol=1e-15)
+    finally:
+        backend.end()
+
+
 @pytest.mark.parametrize("n", [7, N])
 @pytest.mark.parametrize("name", ["nest", "neuron"])
 def test_writes_between_runs_reach_the_right_synapses(name: str, n: int) -> None:

@@ -30,12 +30,14 @@ import json
 import multiprocessing
 import os
 import resource
+import sys
 import time
 import traceback
 from collections import defaultdict
 from collections.abc import Iterator
 from contextlib import contextmanager, suppress
 from multiprocessing.connection import Connection
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -309,6 +311,57 @@ def callgrind_epoch(backend_name: str, mode: str, n: int, epoch_ms: float) -> No
     subprocess.run([a.format("off") for a in toggle], check=True, capture_output=True)
     print(f"{backend_name} {mode} N={n}: one {epoch_ms:g} ms epoch, {loop.spikes} spikes")
     os._exit(0)  # valgrind's end-of-run report, without NEST's or NEURON's teardown
+
+
+def last_level_cache() -> str | None:
+    """valgrind's --LL (size,ways,line bytes) of this machine's last-level cache, from sysfs
+    (valgrind's own guess was 256 MiB direct-mapped on a 32 MiB 16-way L3); None if unknown."""
+    folder = Path("/sys/devices/system/cpu/cpu0/cache")
+    levels = sorted(folder.glob("index*"), key=lambda d: int((d / "level").read_text()))
+    if not levels:
+        return None
+    top = levels[-1]
+    size = (top / "size").read_text().strip()
+    kib = int(size[:-1]) * (1024 if size.endswith("M") else 1) if size[-1] in "KM" else None
+    if kib is None:
+        return None
+    ways = (top / "ways_of_associativity").read_text().strip()
+    line = (top / "coherency_line_size").read_text().strip()
+    return f"{kib * 1024},{ways},{line}"
+
+
+def callgrind_counts(backend_name: str, mode: str, n: int, epoch_ms: float) -> dict[str, float]:
+    """Run callgrind_epoch for `mode` under valgrind (a child process) and return its counts:
+    instructions (Ir), first-level (L1m) and last-level (LLm) misses, and KCachegrind's
+    cycle estimate CEst = Ir + 10 L1m + 100 LLm, which weighs the misses as the time they
+    cost roughly (no branch simulation here)."""
+    import subprocess
+    import tempfile
+
+    with tempfile.TemporaryDirectory() as tmp:
+        out = Path(tmp) / "callgrind.out"
+        cmd = ["valgrind", "--tool=callgrind", "--instr-atstart=no", "--cache-sim=yes",
+               f"--callgrind-out-file={out}"]
+        ll = last_level_cache()
+        if ll:
+            cmd.append(f"--LL={ll}")
+        cmd += [sys.executable, str(Path(__file__).resolve()), "--callgrind", mode,
+                "--backend", backend_name, "--n", str(n), "--epoch-ms", str(epoch_ms)]
+        env = {**os.environ, "OPENBLAS_NUM_THREADS": "1"}
+        proc = subprocess.run(cmd, capture_output=True, text=True, env=env, check=False)
+        if not out.is_file():
+            raise RuntimeError(f"callgrind of {backend_name} {mode} failed:\n{proc.stderr[-2000:]}")
+        events: list[str] = []
+        totals: list[int] = []
+        for line in out.read_text().splitlines():
+            if line.startswith("events:"):
+                events = line.split()[1:]
+            elif line.startswith("totals:"):
+                totals = [int(x) for x in line.split()[1:]]
+    t = dict(zip(events, totals, strict=True))
+    l1 = t["I1mr"] + t["D1mr"] + t["D1mw"]
+    last = t["ILmr"] + t["DLmr"] + t["DLmw"]
+    return {"Ir": t["Ir"], "L1m": l1, "LLm": last, "CEst": t["Ir"] + 10 * l1 + 100 * last}
 
 
 def main(argv: list[str] | None = None) -> None:

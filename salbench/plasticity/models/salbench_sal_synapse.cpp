@@ -425,33 +425,59 @@ public:
     // pairs with this pre (acausal); a post at t_pre is a tie, K(0)/2 to each lobe, and this
     // pre pairs with the posts before it. So the connection keeps no post times.
     //
-    // Most pre spikes find no post spike since the last one (the post cell's last spike is
-    // older): then the history is not read at all. The static_cast is safe: check_connection
+    // About half the pre spikes find no post spike since the last one (the post cell's last spike
+    // is older): then the history is not read at all. The static_cast is safe: check_connection
     // accepted this target only because it keeps a history (register_stdp_connection throws
     // for any node that is not an ArchivingNode). Its last spike time is the step's grid time,
     // never before the precise time in the history, so the test never skips a post spike.
     auto* post = static_cast< nest::ArchivingNode* >( target );
-    double acausal_post = NEVER;  // the last post in (last_pre, t_pre) not tied with t_pre
-    bool tie = false;
     if ( LastSpike::of( *post ) >= last_pre_ + EPS )
     {
-      std::deque< nest::histentry >::iterator start;
-      std::deque< nest::histentry >::iterator finish;
-      post->nest::ArchivingNode::get_history( last_pre_, t_pre, &start, &finish );
-      if ( start != finish and last_pre_ != NEVER and not tied_ )
+      pair_( *post, t_pre, cp );
+    }
+    else
+    {
+      // no post since the last pre: no pair (the clip is for bounds changed since)
+      weight_ = cp.clip( weight_ );
+      tied_ = false;
+    }
+    last_pre_ = t_pre;
+
+    e.set_receiver( *target );
+    e.set_weight( weight_ );
+    e.set_delay_steps( get_delay_steps() );
+    e.set_rport( get_rport() );
+    e();
+    return true;
+  }
+
+private:
+  static constexpr long MAX_LABEL = 2147483646;
+
+  // The pairs of this pre spike at t_pre with the post spikes since the last pre (see send).
+  // Out of line: the half of the deliveries that find no post spike then run a send that
+  // saves and restores fewer registers (callgrind: 20 fewer instructions a delivery).
+  [[gnu::noinline]] void
+  pair_( nest::ArchivingNode& post, double t_pre, const CommonPropertiesType& cp )
+  {
+    double acausal_post = NEVER;  // the last post in (last_pre, t_pre) not tied with t_pre
+    bool tie = false;
+    std::deque< nest::histentry >::iterator start;
+    std::deque< nest::histentry >::iterator finish;
+    post.nest::ArchivingNode::get_history( last_pre_, t_pre, &start, &finish );
+    if ( start != finish and last_pre_ != NEVER and not tied_ )
+    {
+      weight_ = cp.clip( weight_ - cp.eta * amplitudes_.causal( cp ) * cp.K( start->t_ - last_pre_ ) );
+    }
+    for ( ; start != finish; ++start )
+    {
+      if ( t_pre - start->t_ <= EPS )
       {
-        weight_ = cp.clip( weight_ - cp.eta * amplitudes_.causal( cp ) * cp.K( start->t_ - last_pre_ ) );
+        tie = true;  // the last entry: the history is read up to t_pre (+ EPS)
       }
-      for ( ; start != finish; ++start )
+      else
       {
-        if ( t_pre - start->t_ <= EPS )
-        {
-          tie = true;  // the last entry: the history is read up to t_pre (+ EPS)
-        }
-        else
-        {
-          acausal_post = start->t_;
-        }
+        acausal_post = start->t_;
       }
     }
     double w = weight_;
@@ -464,19 +490,8 @@ public:
       w += 0.5 * cp.eta * ( amplitudes_.acausal( cp ) - amplitudes_.causal( cp ) );
     }
     weight_ = cp.clip( w );
-    last_pre_ = t_pre;
     tied_ = tie;
-
-    e.set_receiver( *target );
-    e.set_weight( weight_ );
-    e.set_delay_steps( get_delay_steps() );
-    e.set_rport( get_rport() );
-    e();
-    return true;
   }
-
-private:
-  static constexpr long MAX_LABEL = 2147483646;
 
   static void
   check_weight_( double weight, const SALCommonProperties& cp )
