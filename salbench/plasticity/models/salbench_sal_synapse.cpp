@@ -310,10 +310,11 @@ struct AmplitudesPerModel
 // One SAL synapse: 48 bytes (NEST's sizeof), 32 with its amplitudes in the model. At
 // N = 1000 all-to-all the 1M connections are far larger than the cache, and each is read and
 // written at every spike it carries, so its bytes are the synapse's main cost (a
-// static_synapse_lbl is 40 bytes, read only): the rule's state is the
-// last pre spike's time and whether a post spike tied with it, all it needs besides the post
-// cell's history (see send); the label (pyNN.nest labels each projection's connections) is
-// 32 bits here, beside that flag, where NEST's ConnectionLabel adds a 64-bit long.
+// static_synapse_lbl is 40 bytes, read only; this one was 120 when it kept its parameters
+// and post times): the target is 4 bytes (TargetIndexRport), the rule's state the last pre
+// spike's time and whether a post spike tied with it, all it needs besides the post cell's
+// history (see send), and the label (pyNN.nest labels each projection's connections) 32 bits
+// beside that flag, where NEST's ConnectionLabel adds a 64-bit long.
 template < typename targetidentifierT, typename AmplitudesT >
 class sal_synapse : public nest::Connection< targetidentifierT >
 {
