@@ -110,6 +110,18 @@ def _connection_class() -> type:
 
         syn: Any = None  # the SALExpSyn, or None: the weight-adjuster path
 
+        _netcons: Any = None  # with _k: where the HOC loop's NetCon is (connect_all)
+        _k = 0
+        _nc: Any = None
+
+        @property
+        def nc(self) -> Any:
+            return self._nc if self._nc is not None else self._netcons.o(self._k)
+
+        @nc.setter
+        def nc(self, value: Any) -> None:
+            self._nc = value
+
         def __init__(self, projection: Any, pre: int, post: int, cell_obj: Any,
                      target_object: Any, **parameters: Any) -> None:
             if not is_exp_syn(target_object):
@@ -131,18 +143,6 @@ def _connection_class() -> type:
             weights[A_ACAUSAL] = a_acausal
             weights[DELAY] = nc.delay = delay
 
-        _netcons: Any = None  # with _k: where the HOC loop's NetCon is (connect_all)
-        _k = 0
-        _nc: Any = None
-
-        @property
-        def nc(self) -> Any:
-            return self._nc if self._nc is not None else self._netcons.o(self._k)
-
-        @nc.setter
-        def nc(self, value: Any) -> None:
-            self._nc = value
-
         @classmethod
         def connect_all(cls, projection: Any, pre: np.ndarray, post: np.ndarray,
                         weights: np.ndarray, delay: float, parameters: dict,
@@ -160,14 +160,14 @@ def _connection_class() -> type:
             a_causal, a_acausal = parameters["a_causal"], parameters["a_acausal"]
             if all(is_exp_syn(t) for t in targets):
                 posts = set(post.tolist())
-                syns = [sal_exp_syn(projection, cells[j], targets[j], parameters)
-                        if j in posts else targets[j] for j in range(len(cells))]
+                exp_syns = [sal_exp_syn(projection, cells[j], targets[j], parameters)
+                            if j in posts else targets[j] for j in range(len(cells))]
                 entries = np.zeros((len(pre), DELAY + 1))
                 entries[:, W] = weights
                 entries[:, A_CAUSAL] = a_causal
                 entries[:, A_ACAUSAL] = a_acausal
                 entries[:, DELAY] = delay
-                made = NetCons(gids, syns, pre, post, entries, delay)
+                made = NetCons(gids, exp_syns, pre, post, entries, delay)
                 projection._salbench_netcons = made
 
                 def fill(table: dict) -> None:
@@ -175,7 +175,7 @@ def _connection_class() -> type:
                                                    made.target.tolist(), strict=True)):
                         conn = cls.__new__(cls)
                         conn.presynaptic_index, conn.postsynaptic_index = i, j
-                        conn.syn, conn._netcons, conn._k = syns[j], made.netcons, k
+                        conn.syn, conn._netcons, conn._k = exp_syns[j], made.netcons, k
                         table[j][i].append(conn)
 
                 projection._connections = LazyConnectionTable(table, fill)
