@@ -43,12 +43,15 @@ MODULE_NAME = "salbench_sal_module"
 SYNAPSE_MODEL = "salbench_sal_synapse"
 #: the same with a_causal and a_acausal per model (common properties), not per synapse
 SYNAPSE_MODEL_HOM = "salbench_sal_synapse_hom"
-#: native-sal.md workaround 1 and 3: the flags the wheel's own build used, old string ABI;
-#: hidden visibility, so the synapse's small functions are called directly or inlined rather
-#: than through the PLT (the module exports only its `_LTX_module` entry point), and NDEBUG
-#: for the asserts of NEST's inline accessors the synapse calls at every spike
-CXXFLAGS = ("-O2", "-std=c++20", "-fPIC", "-fopenmp", "-D_GLIBCXX_USE_CXX11_ABI=0",
-            "-fvisibility=hidden", "-fvisibility-inlines-hidden", "-DNDEBUG")
+#: native-sal.md workaround 1 and 3: the flags the wheel's own build used, old string ABI
+#: (also the replacement nest-config's, with which PyNN builds its extension)
+CXXFLAGS = ("-O2", "-std=c++20", "-fPIC", "-fopenmp", "-D_GLIBCXX_USE_CXX11_ABI=0")
+#: and for salbench's module: hidden visibility, so the synapse's small functions are called
+#: directly or inlined rather than through the PLT (the module exports only its `_LTX_module`
+#: entry point, marked in the source; PyNN's extension, built with CXXFLAGS alone, must
+#: export its own), and NDEBUG for the asserts of NEST's inline accessors the synapse calls
+#: at every spike
+MODULE_FLAGS = (*CXXFLAGS, "-fvisibility=hidden", "-fvisibility-inlines-hidden", "-DNDEBUG")
 #: what the wheel's headers include (native-sal.md workaround 2), as Debian packages
 APT_HEADERS = ("libboost-dev", "libgsl-dev", "libltdl-dev")
 
@@ -64,20 +67,20 @@ def nest_package_dir() -> Path:
     return Path(spec.origin).parent
 
 
-def _key(*parts: bytes) -> str:
+def _key(flags: tuple[str, ...], *parts: bytes) -> str:
     digest = hashlib.sha256()
     for part in parts:
         digest.update(part + b"\0")
     digest.update(metadata.version("nest-simulator").encode() + b"\0")
     digest.update(str(nest_package_dir()).encode() + b"\0")
-    digest.update(" ".join(CXXFLAGS).encode())
+    digest.update(" ".join(flags).encode())
     return digest.hexdigest()[:16]
 
 
 def sal_module_key() -> str:
     """Hash of the SAL model sources, the NEST version and install, and the flags."""
-    return _key(*(p.name.encode() + b"\0" + p.read_bytes() for p in sorted(MODEL_DIR.iterdir())
-                  if p.is_file()))
+    return _key(MODULE_FLAGS, *(p.name.encode() + b"\0" + p.read_bytes()
+                                for p in sorted(MODEL_DIR.iterdir()) if p.is_file()))
 
 
 def _pynn_extension_source() -> Path:
@@ -89,8 +92,9 @@ def _pynn_extension_source() -> Path:
 
 def pynn_extension_key() -> str:
     src = _pynn_extension_source()
-    return _key(*(p.name.encode() + b"\0" + p.read_bytes() for p in sorted(src.iterdir())
-                  if p.is_file()), metadata.version("PyNN").encode())
+    return _key(CXXFLAGS, *(p.name.encode() + b"\0" + p.read_bytes()
+                            for p in sorted(src.iterdir()) if p.is_file()),
+                metadata.version("PyNN").encode())
 
 
 def sal_module_path() -> Path:
@@ -180,7 +184,7 @@ def build_sal_module() -> Path:
             if src.is_file():
                 shutil.copy2(src, tmp / src.name)  # the cache entry shows what it was built from
         include = nest_package_dir() / "include" / "nest"
-        _run(["g++", *CXXFLAGS, "-shared", f"-I{include}", MODEL_SOURCE.name,
+        _run(["g++", *MODULE_FLAGS, "-shared", f"-I{include}", MODEL_SOURCE.name,
               "-o", f"{MODULE_NAME}.so"], tmp, "compiling the SAL NEST module")
 
     _atomic_build(folder, build, lambda f: (f / f"{MODULE_NAME}.so").is_file())
