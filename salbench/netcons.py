@@ -66,19 +66,24 @@ class NetCons:
 
 class LazyConnectionTable(Mapping):
     """pyNN.neuron's `Projection._connections` ({post index: {pre index: [Connection]}}) for
-    NetCons the HOC loop made, filled by `fill` on first use. PyNN reads it only in
-    Projection.get/set, `connections` and len(); salbench's runs use the loop's weight
-    pointers instead. Filling it costs 2.5 us a synapse (a Connection object and a list in a
-    dict of dicts each), 4.9 s of the N = 1000 signed network's build."""
+    NetCons the HOC loop made, filled on first use with `connection(k, pre, post)` for each
+    NetCon k. PyNN reads it only in Projection.get/set, `connections` and len(); salbench's
+    runs use the loop's weight pointers instead. Filling it costs 2.5 us a synapse (a
+    Connection object and a list in a dict of dicts each), 4.9 s of the N = 1000 signed
+    network's build."""
 
-    def __init__(self, table: dict, fill: Callable[[dict], None]) -> None:
+    def __init__(self, table: dict, made: NetCons,
+                 connection: Callable[[int, int, int], Any]) -> None:
         self._table = table
-        self._fill: Callable[[dict], None] | None = fill
+        self._pending: tuple[NetCons, Callable[[int, int, int], Any]] | None = (made,
+                                                                                 connection)
 
     def _filled(self) -> dict:
-        if self._fill is not None:
-            fill, self._fill = self._fill, None
-            fill(self._table)
+        if self._pending is not None:
+            (made, connection), self._pending = self._pending, None
+            for k, (i, j) in enumerate(zip(made.source.tolist(), made.target.tolist(),
+                                           strict=True)):
+                self._table[j][i].append(connection(k, i, j))
         return self._table
 
     def __getitem__(self, post: int) -> Any:

@@ -113,13 +113,8 @@ def _list_connector(pre: np.ndarray, post: np.ndarray, weights_uS: np.ndarray,
             if synapse_type.model is None:  # static: the HOC loop
                 made = NetCons(gids, targets, pre_s, post_s, weights, delay)
                 projection._salbench_netcons = made
-
-                def fill(table: dict) -> None:
-                    for k, (i, j) in enumerate(zip(made.source.tolist(),
-                                                   made.target.tolist(), strict=True)):
-                        table[j][i].append(StaticConnection(i, j, made.netcons, k))
-
-                projection._connections = LazyConnectionTable(table, fill)
+                projection._connections = LazyConnectionTable(
+                    table, made, lambda k, i, j: StaticConnection(i, j, made.netcons, k))
                 return
             connect_all = getattr(synapse_type.connection_type, "connect_all", None)
             if connect_all is not None:  # salbench's SAL synapse

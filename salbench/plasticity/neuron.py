@@ -152,8 +152,7 @@ def _connection_class() -> type:
             post cells and their receptors looked up once, by it). Onto ExpSyn receptors
             (SALExpSyn) the NetCons are made by a HOC loop (salbench.netcons; from Python
             each of the 4 weight-vector entries a NetCon needs cost 4 us) and PyNN's
-            connection table is filled on first use; otherwise as the constructor, minus its
-            lookups."""
+            connection table is filled on first use; otherwise through the constructor."""
             from salbench.netcons import LazyConnectionTable, NetCons
 
             table = projection._connections
@@ -170,28 +169,19 @@ def _connection_class() -> type:
                 made = NetCons(gids, exp_syns, pre, post, entries, delay)
                 projection._salbench_netcons = made
 
-                def fill(table: dict) -> None:
-                    for k, (i, j) in enumerate(zip(made.source.tolist(),
-                                                   made.target.tolist(), strict=True)):
-                        conn = cls.__new__(cls)
-                        conn.presynaptic_index, conn.postsynaptic_index = i, j
-                        conn.syn, conn._netcons, conn._k = exp_syns[j], made.netcons, k
-                        table[j][i].append(conn)
-
-                projection._connections = LazyConnectionTable(table, fill)
-                return
-            syns: dict[int, Any] = {}  # post index -> its SALExpSyn, or None: not an ExpSyn
-            for i, j, w in zip(pre.tolist(), post.tolist(), weights.tolist(), strict=True):
-                if j not in syns:
-                    syns[j] = (sal_exp_syn(projection, cells[j], targets[j], parameters)
-                               if is_exp_syn(targets[j]) else None)
-                if syns[j] is None:
-                    conn = cls(projection, i, j, cells[j], targets[j], weight=w, delay=delay,
-                               **parameters)
-                else:
+                def connection(k: int, i: int, j: int) -> Any:
                     conn = cls.__new__(cls)
-                    conn._wire(syns[j], i, j, int(gids[i]), w, delay, a_causal, a_acausal)
-                table[j][i].append(conn)
+                    conn.presynaptic_index, conn.postsynaptic_index = i, j
+                    conn.syn, conn._netcons, conn._k = exp_syns[j], made.netcons, k
+                    return conn
+
+                projection._connections = LazyConnectionTable(table, made, connection)
+                return
+            # other receptors (or an Assembly mixing them): the constructor, which picks
+            # SALExpSyn or the weight adjuster per post cell
+            for i, j, w in zip(pre.tolist(), post.tolist(), weights.tolist(), strict=True):
+                table[j][i].append(cls(projection, i, j, cells[j], targets[j], weight=w,
+                                       delay=delay, **parameters))
 
         def _setup_plasticity(self, synapse_type: Any, parameters: dict) -> None:
             # PyNN's wiring pops this; its value is moot, both delays are set to 0 below

@@ -321,13 +321,13 @@ def last_level_cache() -> str | None:
     if not levels:
         return None
     top = levels[-1]
-    size = (top / "size").read_text().strip()
-    kib = int(size[:-1]) * (1024 if size.endswith("M") else 1) if size[-1] in "KM" else None
-    if kib is None:
+    size = (top / "size").read_text().strip()  # e.g. "32768K"
+    unit = {"K": 1024, "M": 1024 ** 2}.get(size[-1])
+    if unit is None:
         return None
     ways = (top / "ways_of_associativity").read_text().strip()
     line = (top / "coherency_line_size").read_text().strip()
-    return f"{kib * 1024},{ways},{line}"
+    return f"{int(size[:-1]) * unit},{ways},{line}"
 
 
 def callgrind_counts(backend_name: str, mode: str, n: int, epoch_ms: float) -> dict[str, float]:

@@ -201,6 +201,15 @@ public:
   }
 };
 
+inline void
+check_amplitudes( double a_causal, double a_acausal )
+{
+  if ( not( a_causal >= 0 ) or not( a_acausal >= 0 ) )
+  {
+    throw nest::BadProperty( "salbench_sal_synapse: a_causal and a_acausal must be >= 0." );
+  }
+}
+
 // Where a synapse's amplitudes are: in the connection (salbench_sal_synapse: PyNN allows
 // them per synapse), or, for the _hom model (as NEST's *_hom synapses), in the model's
 // common properties, one pair per projection: 32 bytes per connection instead of 48 (a
@@ -229,15 +238,6 @@ public:
     SALCommonProperties::set_status( d, cm );
     a_causal = new_a_causal;
     a_acausal = new_a_acausal;
-  }
-
-  static void
-  check_amplitudes( double a_causal, double a_acausal )
-  {
-    if ( not( a_causal >= 0 ) or not( a_acausal >= 0 ) )
-    {
-      throw nest::BadProperty( "salbench_sal_synapse: a_causal and a_acausal must be >= 0." );
-    }
   }
 };
 
@@ -274,7 +274,7 @@ struct AmplitudesPerSynapse
     AmplitudesPerSynapse out = *this;
     d.update_value( "a_causal", out.a_causal_ );
     d.update_value( "a_acausal", out.a_acausal_ );
-    SALHomCommonProperties::check_amplitudes( out.a_causal_, out.a_acausal_ );
+    check_amplitudes( out.a_causal_, out.a_acausal_ );
     return out;
   }
 };
