@@ -39,11 +39,17 @@ def mechanisms_key(source: Path) -> str:
     compiled library links against that install's libnrniv (RUNPATH), so another venv gets its
     own."""
     digest = hashlib.sha256()
-    for mod in sorted(source.glob("*.mod")):
+    for mod in _sources(source):
         digest.update(mod.name.encode() + b"\0" + mod.read_bytes() + b"\0")
     digest.update(metadata.version("neuron").encode() + b"\0")
     digest.update(str(_neuron_prefix()).encode())
     return digest.hexdigest()[:16]
+
+
+def _sources(source: Path) -> list[Path]:
+    """The .mod files of `source` and the .inc files they INCLUDE (nocmodl reads those from
+    its working directory)."""
+    return sorted([*source.glob("*.mod"), *source.glob("*.inc")])
 
 
 def _is_built(folder: Path) -> bool:
@@ -94,9 +100,9 @@ def compile_mechanisms(source: Path) -> Path:
         # mkdtemp makes it private (0700); the cache entry it becomes is shared like any other
         build.chmod(0o755)
         # a self-contained copy: the cache entry then shows what it was built from
+        for file in _sources(source):
+            shutil.copy2(file, build / file.name)
         mods = sorted(source.glob("*.mod"))
-        for mod in mods:
-            shutil.copy2(mod, build / mod.name)
         proc = subprocess.run([nrnivmodl, *(mod.name for mod in mods)], cwd=build, env=env,
                               capture_output=True, text=True, timeout=600)
         if proc.returncode != 0 or not _is_built(build):

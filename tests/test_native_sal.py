@@ -19,6 +19,7 @@ import subprocess
 import sys
 from importlib.util import find_spec
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pytest
@@ -216,6 +217,8 @@ def test_ties_and_neighbours_match_reference(sim: str, delay: float) -> None:
     pre = [np.round(posts + off, 2).tolist() for off in OFFSETS]
     case = {"pre": pre, "drive": drive, "readouts": readouts, "params": params}
     out = run_case(sim, case)
+    if sim == "pyNN.neuron":  # one a_causal, a_acausal and delay for all synapses
+        assert out["target"] == "SALExpSynHom"
     post = np.asarray(out["post"])
     for off, train in zip(OFFSETS, out["pre"], strict=True):
         hits = np.sum(np.abs(np.subtract.outer(np.asarray(train) - off, post)) < 1e-6)
@@ -274,24 +277,29 @@ def test_reciprocal_sum_is_conserved(sim: str) -> None:
 
 
 @pytest.mark.parametrize("sim", SIMS)
-def test_pre_silent_through_a_long_post_train(sim: str) -> None:
+@pytest.mark.parametrize("a_causal", [1.0, [[1.0], [1.3]]], ids=["shared", "per-synapse"])
+def test_pre_silent_through_a_long_post_train(sim: str, a_causal: Any) -> None:
     """A pre cell silent while its post cell fires over 64 times (NEURON's SALExpSyn keeps
     only the last 64 post spikes: a flush must settle the one causal pair of the first post
     after the pre, and hold it until the next pre, as NEST does), beside a pre that keeps
-    spiking. Both weights match the reference at every read-out."""
+    spiking. Both weights match the reference at every read-out. Amplitudes shared by the
+    projection (NEST: salbench_sal_synapse_hom, NEURON: SALExpSynHom) or per synapse."""
     readouts = [300.0, 500.0, 700.0]
     drive = np.round(np.arange(8.0, 640.0, 7.0), 1).tolist()
     steady = np.round(np.arange(3.05, 690.0, 23.0), 2)
     pre = [[5.0, 650.0], steady[~_near(steady, readouts)].tolist()]
-    params = dict(weight=0.004, delay=1.0, tau=20.0, eta=0.0008, a_causal=1.0,
+    params = dict(weight=0.004, delay=1.0, tau=20.0, eta=0.0008, a_causal=a_causal,
                   a_acausal=0.7, w_min=0.0, w_max=0.01)
     out = run_case(sim, {"pre": pre, "drive": drive, "readouts": readouts, "params": params})
+    if sim == "pyNN.neuron":
+        assert out["target"] == ("SALExpSynHom" if a_causal == 1.0 else "SALExpSyn")
+    amplitudes = np.broadcast_to(np.ravel(a_causal), (2,))
     post = np.asarray(out["post"])
     assert np.sum((post > 5.0) & (post < 650.0)) > 64  # the history overflowed
     first = post[post > 5.0][0]
     for i, train in enumerate(out["pre"]):
         times, traj = sal_trajectory(train, post, w0=params["weight"], tau=params["tau"],
-                                     eta=params["eta"], a_causal=params["a_causal"],
+                                     eta=params["eta"], a_causal=float(amplitudes[i]),
                                      a_acausal=params["a_acausal"], w_min=params["w_min"],
                                      w_max=params["w_max"])
         for t, read in zip(readouts, out["weights"], strict=True):
@@ -305,7 +313,7 @@ def test_pre_silent_through_a_long_post_train(sim: str) -> None:
                                  eta=params["eta"], a_causal=0.0, a_acausal=params["a_acausal"],
                                  w_min=params["w_min"], w_max=params["w_max"])
     without = weight_at(times, traj, readouts[-1], params["weight"], _lag(sim, params["delay"]))
-    causal = params["eta"] * params["a_causal"] * math.exp(-(first - 5.0) / params["tau"])
+    causal = params["eta"] * amplitudes[0] * math.exp(-(first - 5.0) / params["tau"])
     assert without - w_silent[2] == pytest.approx(causal, rel=1e-6)
 
 
@@ -431,3 +439,62 @@ def test_nest_synapse_types_keep_their_parameters() -> None:
         assert kernel["a_causal"] == [1.0, 2.0, 3.0, 4.0]
         assert kernel["sizeof"] == [32, 32, 32, 48]
         assert kernel["n_models"] == 3
+
+
+SHARED_SCRIPT = """
+import json
+import pyNN.neuron as sim
+from salbench.plasticity import sal_synapse
+sim.setup(timestep=0.1, min_delay=0.1)
+a = sim.Population(2, sim.IF_cond_exp())
+b = sim.Population(2, sim.IF_cond_exp())
+out = {}
+for name, a_causal in (("shared", 1.5), ("per_synapse", [[1.0, 2.0], [3.0, 4.0]])):
+    syn = sal_synapse(sim, weight=0.004, delay=0.5, a_causal=a_causal, a_acausal=0.7,
+                      w_min=0.0, w_max=0.01)
+    prj = sim.Projection(a, b, sim.AllToAllConnector(), syn)
+    conn = next(iter(prj.connections))
+    entry = {"target": str(conn.nc.syn().hname()).split("[")[0],
+             "weights": len(conn.nc.weight),
+             "a_causal": sorted(prj.get("a_causal", format="list", with_address=False)),
+             "delay": sorted(prj.get("delay", format="list", with_address=False))}
+    prj.set(a_acausal=0.7, delay=0.5)  # the values it has: accepted
+    for change in ({"a_causal": 2.5}, {"delay": 1.0}):
+        try:
+            prj.set(**change)
+            entry[f"set {next(iter(change))}"] = "ok"
+        except ValueError as err:
+            entry[f"set {next(iter(change))}"] = str(err)
+    entry["after"] = sorted(prj.get("a_causal", format="list", with_address=False))
+    out[name] = entry
+print("RESULT " + json.dumps(out))
+"""
+
+
+@pytest.mark.skipif(find_spec("pyNN") is None or find_spec("neuron") is None,
+                    reason="pyNN.neuron not installed")
+def test_neuron_shared_parameters_stay_shared() -> None:
+    """A SAL projection with one a_causal, a_acausal and delay for all synapses gets
+    SALExpSynHom, which keeps them per post cell and each NetCon's weight vector at the rule
+    state (3 doubles, not 6): Projection.get reads them; setting one synapse's alone is
+    refused with an error naming it, setting the value it has is accepted. Per-synapse
+    amplitudes get SALExpSyn, where each synapse's can change."""
+    env = dict(os.environ)
+    env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(ROOT), env.get("PYTHONPATH")]))
+    env["PATH"] = os.pathsep.join([str(Path(sys.executable).parent), env.get("PATH", "")])
+    proc = subprocess.run([sys.executable, "-c", SHARED_SCRIPT], capture_output=True,
+                          text=True, timeout=600, env=env)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    line = [ln for ln in proc.stdout.splitlines() if ln.startswith("RESULT ")][-1]
+    out = json.loads(line[len("RESULT "):])
+    shared, per_synapse = out["shared"], out["per_synapse"]
+    assert (shared["target"], shared["weights"]) == ("SALExpSynHom", 3)
+    assert (per_synapse["target"], per_synapse["weights"]) == ("SALExpSyn", 6)
+    assert shared["a_causal"] == [1.5] * 4 and shared["delay"] == [0.5] * 4
+    assert per_synapse["a_causal"] == [1.0, 2.0, 3.0, 4.0]
+    for name in ("a_causal", "delay"):
+        assert f"{name} of this SAL projection is one value for all its synapses" in \
+            shared[f"set {name}"]
+    assert shared["after"] == [1.5] * 4  # the refused set changed nothing
+    assert per_synapse["set a_causal"] == per_synapse["set delay"] == "ok"
+    assert per_synapse["after"] == [2.5] * 4

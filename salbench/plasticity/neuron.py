@@ -33,6 +33,7 @@ NetCon (the PSP) carries the delay d.
 
 from __future__ import annotations
 
+import math
 from pathlib import Path
 from types import ModuleType
 from typing import Any
@@ -45,9 +46,15 @@ from salbench.plasticity.params import parse
 NMODL_DIR = Path(__file__).parent / "models" / "nmodl"
 MECHANISM = "StdwaSAL"
 SYNAPSE_MECHANISM = "SALExpSyn"
-#: the NetCon weight vector of a SALExpSyn connection, and its `sal` array (sal_exp_syn.mod)
-W, A_CAUSAL, A_ACAUSAL, DELAY = 0, 1, 2, 3
-SAL_FIELDS = {"tau": 0, "eta": 1, "w_min": 2, "w_max": 3}
+#: SALExpSyn for projections whose synapses share a_causal, a_acausal and the delay
+SHARED_MECHANISM = "SALExpSynHom"
+#: the NetCon weight vector of a SALExpSyn connection: the rule's state (W, then last_pre and
+#: nseen), then the synapse's parameters; a SALExpSynHom NetCon's has the state only
+#: (models/nmodl/sal_exp_syn.inc)
+W, A_CAUSAL, A_ACAUSAL, DELAY = 0, 3, 4, 5
+#: the `sal` array of either, per post cell; SHARED_FIELDS are SALExpSynHom's only
+SAL_FIELDS = {"tau": 4, "eta": 5, "w_min": 6, "w_max": 7}
+SHARED_FIELDS = {"a_causal": 8, "a_acausal": 9, "delay": 10}
 
 _CLASS: type | None = None
 
@@ -64,13 +71,14 @@ def load_mechanism() -> None:
     import neuron
     from neuron import h
 
-    if hasattr(h, MECHANISM) and hasattr(h, SYNAPSE_MECHANISM):
+    names = (MECHANISM, SYNAPSE_MECHANISM, SHARED_MECHANISM)
+    if all(hasattr(h, name) for name in names):
         return
     folder = compile_mechanism()
-    if not neuron.load_mechanisms(str(folder), warn_if_already_loaded=False) or not (
-            hasattr(h, MECHANISM) and hasattr(h, SYNAPSE_MECHANISM)):
-        raise RuntimeError(f"{folder} does not define {MECHANISM} and {SYNAPSE_MECHANISM}; "
-                           "delete it and prepare again")
+    if not neuron.load_mechanisms(str(folder), warn_if_already_loaded=False) or not all(
+            hasattr(h, name) for name in names):
+        raise RuntimeError(f"{folder} does not define {', '.join(names)}; delete it and "
+                           "prepare again")
 
 
 def is_exp_syn(target: Any) -> bool:
@@ -78,24 +86,37 @@ def is_exp_syn(target: Any) -> bool:
     return str(target.hname()).startswith("ExpSyn[")
 
 
+def shares_parameters(projection: Any) -> bool:
+    """Whether `projection`'s SAL synapses share one a_causal, one a_acausal and one delay
+    (then SALExpSynHom keeps them per post cell, not each NetCon); decided once."""
+    shared = projection.__dict__.get("_sal_shared")
+    if shared is None:
+        space = projection.synapse_type.parameter_space
+        shared = projection._sal_shared = all(
+            space[name].is_homogeneous for name in SHARED_FIELDS)
+    return bool(shared)
+
+
 def sal_exp_syn(projection: Any, cell: Any, receptor: Any, parameters: dict) -> Any:
-    """The SALExpSyn of `projection` on `cell` (made on first use, beside the cell's ExpSyn
-    `receptor`, with its tau and e), with the post cell's NetCon that records its spikes."""
+    """The SALExpSyn (or SALExpSynHom) of `projection` on `cell`, made on first use beside
+    the cell's ExpSyn `receptor`, with its tau and e, and the post cell's NetCon that records
+    its spikes."""
     from neuron import h
 
     syns = projection.__dict__.setdefault("_sal_exp_syns", {})
     key = id(cell)
     if key not in syns:
-        syn = h.SALExpSyn(0.5, sec=cell)
+        shared = shares_parameters(projection)
+        syn = (h.SALExpSynHom if shared else h.SALExpSyn)(0.5, sec=cell)
         syn.tau, syn.e = receptor.tau, receptor.e
-        for name, index in SAL_FIELDS.items():
+        for name, index in (SAL_FIELDS | SHARED_FIELDS if shared else SAL_FIELDS).items():
             syn.sal[index] = parameters[name]
         # the post spikes at their emission times (delay 0), as pyNN.neuron's post -> weight
-        # adjuster NetCon detects them; weight vector element DELAY < 0 marks this NetCon
+        # adjuster NetCon detects them; weight NaN marks this NetCon
         post = h.NetCon(cell.source, syn, sec=cell.source_section)
         post.threshold = 1
         post.delay = 0.0
-        post.weight[DELAY] = -1.0
+        post.weight[W] = math.nan
         syns[key] = (syn, post)
     return syns[key][0]
 
@@ -109,6 +130,7 @@ def _connection_class() -> type:
         """The rule sees emission times; only the PSP is delayed."""
 
         syn: Any = None  # the SALExpSyn, or None: the weight-adjuster path
+        shared = False  # whether syn is a SALExpSynHom
 
         _netcons: Any = None  # with _k: where the HOC loop's NetCon is (connect_all)
         _k = 0
@@ -127,21 +149,19 @@ def _connection_class() -> type:
             if not is_exp_syn(target_object):
                 super().__init__(projection, pre, post, cell_obj, target_object, **parameters)
                 return
-            syn = sal_exp_syn(projection, cell_obj, target_object, parameters)
-            self._wire(syn, pre, post, int(projection.pre.all_cells[pre]), parameters["weight"],
-                       parameters["delay"], parameters["a_causal"], parameters["a_acausal"])
-
-        def _wire(self, syn: Any, pre: int, post: int, gid: int, weight: float, delay: float,
-                  a_causal: float, a_acausal: float) -> None:
             self.presynaptic_index = pre
             self.postsynaptic_index = post
-            self.syn = syn
-            nc = self.nc = state.parallel_context.gid_connect(gid, syn)
+            self.syn = sal_exp_syn(projection, cell_obj, target_object, parameters)
+            self.shared = shares_parameters(projection)
+            nc = self.nc = state.parallel_context.gid_connect(
+                int(projection.pre.all_cells[pre]), self.syn)
             weights = nc.weight
-            weights[W] = weight
-            weights[A_CAUSAL] = a_causal
-            weights[A_ACAUSAL] = a_acausal
-            weights[DELAY] = nc.delay = delay
+            weights[W] = parameters["weight"]
+            nc.delay = parameters["delay"]
+            if not self.shared:
+                weights[A_CAUSAL] = parameters["a_causal"]
+                weights[A_ACAUSAL] = parameters["a_acausal"]
+                weights[DELAY] = parameters["delay"]
 
         @classmethod
         def connect_all(cls, projection: Any, pre: np.ndarray, post: np.ndarray,
@@ -150,29 +170,29 @@ def _connection_class() -> type:
             """The synapses pre[k] -> post[k] (population indices), for salbench's list
             connector (one value of each other parameter for all; the pre cells' gids, the
             post cells and their receptors looked up once, by it). Onto ExpSyn receptors
-            (SALExpSyn) the NetCons are made by a HOC loop (salbench.netcons; from Python
-            each of the 4 weight-vector entries a NetCon needs cost 4 us) and PyNN's
-            connection table is filled on first use; otherwise through the constructor."""
+            (SALExpSynHom) the NetCons are made by a HOC loop (salbench.netcons; from Python
+            each weight-vector entry costs 4 us) and PyNN's connection table is filled on
+            first use; otherwise through the constructor."""
             from salbench.netcons import LazyConnectionTable, NetCons
 
             table = projection._connections
-            a_causal, a_acausal = parameters["a_causal"], parameters["a_acausal"]
             if all(is_exp_syn(t) for t in targets):
+                # one value of each for all: SALExpSynHom, whose NetCons hold the weight
+                # (and the rule's state) only
+                projection._sal_shared = True
+                shared = {**parameters, "delay": delay}
                 posts = set(post.tolist())
-                exp_syns = [sal_exp_syn(projection, cells[j], targets[j], parameters)
+                exp_syns = [sal_exp_syn(projection, cells[j], targets[j], shared)
                             if j in posts else targets[j] for j in range(len(cells))]
-                entries = np.zeros((len(pre), DELAY + 1))
-                entries[:, W] = weights
-                entries[:, A_CAUSAL] = a_causal
-                entries[:, A_ACAUSAL] = a_acausal
-                entries[:, DELAY] = delay
+                entries = np.asarray(weights, dtype=float)
                 made = NetCons(gids, exp_syns, pre, post, entries, delay)
                 projection._salbench_netcons = made
 
                 def connection(k: int, i: int, j: int) -> Any:
                     conn = cls.__new__(cls)
                     conn.presynaptic_index, conn.postsynaptic_index = i, j
-                    conn.syn, conn._netcons, conn._k = exp_syns[j], made.netcons, k
+                    conn.syn, conn.shared = exp_syns[j], True
+                    conn._netcons, conn._k = made.netcons, k
                     return conn
 
                 projection._connections = LazyConnectionTable(table, made, connection)
@@ -197,35 +217,54 @@ def _connection_class() -> type:
             self.post2wa.delay = 0.0
 
         def _set_delay(self, d: float) -> None:
+            if self.shared:
+                _refuse_per_synapse(self, "delay", d)
             self.nc.delay = d
-            if self.syn is not None:
-                self.nc.weight[DELAY] = d  # SALExpSyn's t_pre = t - d
-            else:
+            if self.syn is None:
                 self._zero_adjuster_delays()
+            elif not self.shared:
+                self.nc.weight[DELAY] = d  # SALExpSyn's t_pre = t - d
 
         # the base class's property holds the base class's setter, so re-bind it
         delay = property(Connection._get_delay, _set_delay)
 
-    def parameter(name: str, holder: Any, index: int) -> property:
-        """SAL parameter `name`: on the SALExpSyn path element `index` of `holder(connection)`
-        (its NetCon's weight vector or its SALExpSyn's `sal` array), else the adjuster's."""
+    def parameter(name: str, where: Any) -> property:
+        """SAL parameter `name`: on the SALExpSyn path the element of the array and index
+        `where(connection)` gives (its NetCon's weight vector or its synapse's `sal`), else
+        the adjuster's."""
         def get(self: Any) -> float:
             if self.syn is not None:
-                return holder(self)[index]
+                holder, index = where(self)
+                return holder[index]
             return getattr(self.weight_adjuster, name)
 
         def put(self: Any, value: float) -> None:
-            if self.syn is not None:
-                holder(self)[index] = value
-            else:
+            if self.syn is None:
                 setattr(self.weight_adjuster, name, value)
+                return
+            if self.shared and name in SHARED_FIELDS:
+                _refuse_per_synapse(self, name, value)
+            holder, index = where(self)
+            holder[index] = value
         return property(get, put)
 
     for name, index in (("a_causal", A_CAUSAL), ("a_acausal", A_ACAUSAL)):
-        setattr(SALConnection, name, parameter(name, lambda c: c.nc.weight, index))
+        setattr(SALConnection, name, parameter(
+            name, lambda c, name=name, index=index: (c.syn.sal, SHARED_FIELDS[name])
+            if c.shared else (c.nc.weight, index)))
     for name, index in SAL_FIELDS.items():
-        setattr(SALConnection, name, parameter(name, lambda c: c.syn.sal, index))
+        setattr(SALConnection, name, parameter(name, lambda c, index=index: (c.syn.sal, index)))
     return SALConnection
+
+
+def _refuse_per_synapse(connection: Any, name: str, value: float) -> None:
+    """A projection built with one a_causal, a_acausal and delay for all synapses keeps them
+    per post cell (SALExpSynHom): one synapse's cannot change alone."""
+    if value != connection.syn.sal[SHARED_FIELDS[name]]:
+        raise ValueError(
+            f"{name} of this SAL projection is one value for all its synapses (it was built "
+            f"that way) and cannot be set per synapse; build the projection with per-synapse "
+            f"{name} values (an array or a distribution) to change them later")
 
 
 def _synapse_class() -> type:
