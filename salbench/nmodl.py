@@ -39,8 +39,8 @@ def mechanisms_key(source: Path) -> str:
     compiled library links against that install's libnrniv (RUNPATH), so another venv gets its
     own."""
     digest = hashlib.sha256()
-    for mod in _sources(source):
-        digest.update(mod.name.encode() + b"\0" + mod.read_bytes() + b"\0")
+    for file in _sources(source):
+        digest.update(file.name.encode() + b"\0" + file.read_bytes() + b"\0")
     digest.update(metadata.version("neuron").encode() + b"\0")
     digest.update(str(_neuron_prefix()).encode())
     return digest.hexdigest()[:16]
@@ -100,9 +100,10 @@ def compile_mechanisms(source: Path) -> Path:
         # mkdtemp makes it private (0700); the cache entry it becomes is shared like any other
         build.chmod(0o755)
         # a self-contained copy: the cache entry then shows what it was built from
-        for file in _sources(source):
+        sources = _sources(source)
+        for file in sources:
             shutil.copy2(file, build / file.name)
-        mods = sorted(source.glob("*.mod"))
+        mods = [file for file in sources if file.suffix == ".mod"]
         proc = subprocess.run([nrnivmodl, *(mod.name for mod in mods)], cwd=build, env=env,
                               capture_output=True, text=True, timeout=600)
         if proc.returncode != 0 or not _is_built(build):
