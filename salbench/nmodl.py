@@ -21,6 +21,13 @@ from pathlib import Path
 
 from salbench.cache import cache_dir
 
+#: Extra compiler flags for the mechanisms, passed as nrnivmodl's -incflags (they reach every
+#: compile line, after nrnivmodl's own -O2). -fno-semantic-interposition lets the compiler
+#: inline a mechanism's FUNCTIONs into its NET_RECEIVE: NMODL makes them global functions,
+#: and in a shared library without this flag each call went through the PLT, with the
+#: arguments spilled and reloaded around it, on every event.
+COMPILE_FLAGS = "-fno-semantic-interposition"
+
 
 def cache_root() -> Path:
     """Where compiled mechanisms live ($SALBENCH_CACHE, as for calibrations)."""
@@ -35,12 +42,13 @@ def _neuron_prefix() -> Path:
 
 
 def mechanisms_key(source: Path) -> str:
-    """Hash of the .mod sources in `source`, the NEURON version and its install location: the
-    compiled library links against that install's libnrniv (RUNPATH), so another venv gets its
-    own."""
+    """Hash of the .mod sources in `source`, COMPILE_FLAGS, the NEURON version and its install
+    location: the compiled library links against that install's libnrniv (RUNPATH), so another
+    venv gets its own."""
     digest = hashlib.sha256()
     for file in _sources(source):
         digest.update(file.name.encode() + b"\0" + file.read_bytes() + b"\0")
+    digest.update(COMPILE_FLAGS.encode() + b"\0")
     digest.update(metadata.version("neuron").encode() + b"\0")
     digest.update(str(_neuron_prefix()).encode())
     return digest.hexdigest()[:16]
@@ -104,7 +112,8 @@ def compile_mechanisms(source: Path) -> Path:
         for file in sources:
             shutil.copy2(file, build / file.name)
         mods = [file for file in sources if file.suffix == ".mod"]
-        proc = subprocess.run([nrnivmodl, *(mod.name for mod in mods)], cwd=build, env=env,
+        proc = subprocess.run([nrnivmodl, "-incflags", COMPILE_FLAGS,
+                               *(mod.name for mod in mods)], cwd=build, env=env,
                               capture_output=True, text=True, timeout=600)
         if proc.returncode != 0 or not _is_built(build):
             tail = "\n".join((proc.stdout + proc.stderr).splitlines()[-30:])

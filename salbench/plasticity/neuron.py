@@ -52,9 +52,10 @@ SHARED_MECHANISM = "SALExpSynHom"
 #: nseen), then the synapse's parameters; a SALExpSynHom NetCon's has the state only
 #: (models/nmodl/sal_exp_syn.inc)
 W, A_CAUSAL, A_ACAUSAL, DELAY = 0, 3, 4, 5
-#: the `sal` array of either, per post cell; SHARED_FIELDS are SALExpSynHom's only
-SAL_FIELDS = {"tau": 4, "eta": 5, "w_min": 6, "w_max": 7}
-SHARED_FIELDS = {"a_causal": 8, "a_acausal": 9, "delay": 10}
+#: the `sal` array of either, per post cell
+SAL_FIELDS = {"tau": 3, "eta": 4, "w_min": 5, "w_max": 6}
+#: SALExpSynHom's fields (one value per post cell) for what its projection's synapses share
+SHARED_FIELDS = ("a_causal", "a_acausal", "delay")
 
 _CLASS: type | None = None
 
@@ -109,8 +110,10 @@ def sal_exp_syn(projection: Any, cell: Any, receptor: Any, parameters: dict) -> 
         shared = shares_parameters(projection)
         syn = (h.SALExpSynHom if shared else h.SALExpSyn)(0.5, sec=cell)
         syn.tau, syn.e = receptor.tau, receptor.e
-        for name, index in (SAL_FIELDS | SHARED_FIELDS if shared else SAL_FIELDS).items():
+        for name, index in SAL_FIELDS.items():
             syn.sal[index] = parameters[name]
+        for name in SHARED_FIELDS if shared else ():
+            setattr(syn, name, parameters[name])
         # the post spikes at their emission times (delay 0), as pyNN.neuron's post -> weight
         # adjuster NetCon detects them; weight NaN marks this NetCon
         post = h.NetCon(cell.source, syn, sec=cell.source_section)
@@ -230,12 +233,12 @@ def _connection_class() -> type:
 
     def parameter(name: str, where: Any) -> property:
         """SAL parameter `name`: on the SALExpSyn path the element of the array and index
-        `where(connection)` gives (its NetCon's weight vector or its synapse's `sal`), else
-        the adjuster's."""
+        `where(connection)` gives (its NetCon's weight vector or its synapse's `sal`), or
+        the field of the SALExpSynHom it names; else the adjuster's."""
         def get(self: Any) -> float:
             if self.syn is not None:
                 holder, index = where(self)
-                return holder[index]
+                return getattr(holder, index) if isinstance(index, str) else holder[index]
             return getattr(self.weight_adjuster, name)
 
         def put(self: Any, value: float) -> None:
@@ -243,14 +246,15 @@ def _connection_class() -> type:
                 setattr(self.weight_adjuster, name, value)
                 return
             if self.shared and name in SHARED_FIELDS:
-                _refuse_per_synapse(self, name, value)
+                _refuse_per_synapse(self, name, value)  # the value it has: nothing to set
+                return
             holder, index = where(self)
             holder[index] = value
         return property(get, put)
 
     for name, index in (("a_causal", A_CAUSAL), ("a_acausal", A_ACAUSAL)):
         setattr(SALConnection, name, parameter(
-            name, lambda c, name=name, index=index: (c.syn.sal, SHARED_FIELDS[name])
+            name, lambda c, name=name, index=index: (c.syn, name)
             if c.shared else (c.nc.weight, index)))
     for name, index in SAL_FIELDS.items():
         setattr(SALConnection, name, parameter(name, lambda c, index=index: (c.syn.sal, index)))
@@ -260,7 +264,7 @@ def _connection_class() -> type:
 def _refuse_per_synapse(connection: Any, name: str, value: float) -> None:
     """A projection built with one a_causal, a_acausal and delay for all synapses keeps them
     per post cell (SALExpSynHom): one synapse's cannot change alone."""
-    if value != connection.syn.sal[SHARED_FIELDS[name]]:
+    if value != getattr(connection.syn, name):
         raise ValueError(
             f"{name} of this SAL projection is one value for all its synapses (it was built "
             f"that way) and cannot be set per synapse; build the projection with per-synapse "

@@ -36,22 +36,25 @@ apart, far longer than any delay). A history still too short stops the run with 
 
 SALExpSyn takes a_causal, a_acausal and the delay from each NetCon (PyNN allows them per
 synapse); SALExpSynHom (sal_exp_syn_hom.mod), for projections that give one value of each
-for all synapses, from `sal`, so its NetCons hold only the rule state. The rule and the
-layouts are in sal_exp_syn.inc, which both INCLUDE.
+for all synapses, from fields of its own, one per post cell, so its NetCons hold only the
+rule state. The rule and the layouts are in sal_exp_syn.inc, which both INCLUDE.
 
 NetCon weight vector: the rule state (w, last_pre, nseen: sal_exp_syn.inc), a_causal,
 a_acausal, d (ms: the NetCon's delay). The post cell's NetCon has w = NaN.
 
-Speed: NEURON 9 builds a cache of every RANGE field of the point process for each event it
-delivers, so the SAL parameters and the post history share one array, `sal` (layout in
-sal_exp_syn.inc); salbench sets it from Python (salbench/plasticity/neuron.py); the
-rule's hot path is C (VERBATIM).
+Speed: NEURON 9 keeps each field of all instances of a mechanism in one array (structure of
+arrays), so what every event reads (the post spike count npost; SALExpSynHom's amplitudes and
+delay) are scalar fields, 8 bytes a post cell, and what only a pairing reads (the recent post
+spikes, the parameters, the ring buffer) is one array per post cell, `sal` (layout in
+sal_exp_syn.inc), which salbench sets from Python (salbench/plasticity/neuron.py). The
+rule's hot path is C (VERBATIM), compiled so that the FUNCTIONs inline (salbench.nmodl's
+COMPILE_FLAGS).
 ENDCOMMENT
 
 NEURON {
     THREADSAFE
     POINT_PROCESS SALExpSyn
-    RANGE tau, e, i, g, sal
+    RANGE tau, e, i, g, npost, sal
     NONSPECIFIC_CURRENT i
 }
 
@@ -76,12 +79,12 @@ NET_RECEIVE(w (uS), last_pre (ms), nseen, a_causal, a_acausal, d (ms)) {
             }
         }
         VERBATIM
-        sal_record(sal, t);
+        sal_record(sal, &npost, t);
         ENDVERBATIM
     } else {
         : a pre spike emitted at t - d: the rule, then its PSP with the new weight
         VERBATIM
-        g += sal_pre(sal, _args, t - _args[5], _args[3], _args[4]);
+        g += sal_pre(sal, npost, _args, t - _args[5], _args[3], _args[4]);
         ENDVERBATIM
     }
 }

@@ -1,7 +1,7 @@
 COMMENT
 SALExpSynHom: SALExpSyn (sal_exp_syn.mod, the design) for a projection whose synapses share
-one a_causal, one a_acausal and one delay, as most do: those are kept once per post cell in
-`sal`, so each NetCon's weight vector holds only the rule state (w, last_pre, nseen) and is a
+one a_causal, one a_acausal and one delay, as most do: those are kept once per post cell
+(fields of this point process), so each NetCon's weight vector holds only the rule state (w, last_pre, nseen) and is a
 32-byte heap chunk, as a static NetCon's is (sal_exp_syn.inc). salbench picks it when the
 synapse type gives one value of each (salbench/plasticity/neuron.py).
 ENDCOMMENT
@@ -9,15 +9,21 @@ ENDCOMMENT
 NEURON {
     THREADSAFE
     POINT_PROCESS SALExpSynHom
-    RANGE tau, e, i, g, sal
+    RANGE tau, e, i, g, npost, sal, a_causal, a_acausal, delay
     NONSPECIFIC_CURRENT i
 }
 
 INCLUDE "sal_exp_syn.inc"
 
+ASSIGNED {
+    a_causal
+    a_acausal
+    delay (ms)
+}
+
 FUNCTION shared_causal(last_pre, nseen) {
     VERBATIM
-    _lshared_causal = sal_causal(sal, sal[SAL_A_CAUSAL], _llast_pre, _lnseen);
+    _lshared_causal = sal_causal(sal, npost, a_causal, _llast_pre, _lnseen);
     ENDVERBATIM
 }
 
@@ -39,12 +45,12 @@ NET_RECEIVE(w (uS), last_pre (ms), nseen) {
             }
         }
         VERBATIM
-        sal_record(sal, t);
+        sal_record(sal, &npost, t);
         ENDVERBATIM
     } else {
         : a pre spike emitted at t - d: the rule, then its PSP with the new weight
         VERBATIM
-        g += sal_pre(sal, _args, t - sal[SAL_DELAY], sal[SAL_A_CAUSAL], sal[SAL_A_ACAUSAL]);
+        g += sal_pre(sal, npost, _args, t - delay, a_causal, a_acausal);
         ENDVERBATIM
     }
 }
