@@ -201,16 +201,21 @@ public:
   // (r / tau)^2 / 2, is below double precision): K is exp to within a rounding or two. Other
   // lags (off-grid spike times), and lags beyond the table (16 tau), call exp. The exp calls
   // were 2 % of the N = 1000 network's simulate time, the table lookups a few tenths of that.
-  double
+  // (inline, with exp out of line: pair_ calls it for every pair)
+  [[gnu::always_inline]] double
   K( double s ) const
   {
-    const double k = std::nearbyint( s * inv_step_ );
-    const double r = s - k * step_;
-    if ( k >= 0 and k < static_cast< double >( K_steps_.size() ) and std::abs( r ) < 1e-9 )
+    const double steps = s * inv_step_ + 0.5;  // s >= 0: the nearest step is floor(steps)
+    if ( steps >= 0.0 and steps < K_size_ )
     {
-      return K_steps_[ static_cast< size_t >( k ) ] * ( 1.0 - r * inv_tau_ );
+      const size_t k = static_cast< size_t >( steps );
+      const double r = s - static_cast< double >( k ) * step_;
+      if ( std::abs( r ) < 1e-9 )
+      {
+        return K_steps_[ k ] * ( 1.0 - r * inv_tau_ );
+      }
     }
-    return std::exp( -s / tau );
+    return K_exp_( s );
   }
 
   SALCommonProperties()
@@ -219,6 +224,12 @@ public:
   }
 
 private:
+  [[gnu::noinline]] double
+  K_exp_( double s ) const
+  {
+    return std::exp( -s / tau );
+  }
+
   // the table's step is the resolution when tau was set; a later resolution only makes the
   // lookups miss (or, at a multiple of it, hit the right entries)
   void
@@ -229,6 +240,7 @@ private:
     inv_tau_ = 1.0 / tau;
     const double steps = std::min( 16.0 * tau / step_, 4096.0 );
     K_steps_.resize( static_cast< size_t >( steps ) + 1 );
+    K_size_ = static_cast< double >( K_steps_.size() );
     for ( size_t k = 0; k < K_steps_.size(); ++k )
     {
       K_steps_[ k ] = std::exp( -( static_cast< double >( k ) * step_ ) / tau );
@@ -236,6 +248,7 @@ private:
   }
 
   std::vector< double > K_steps_;
+  double K_size_ = 0.0;  // K_steps_.size()
   double step_ = 0.1;
   double inv_step_ = 10.0;
   double inv_tau_ = 0.1;
