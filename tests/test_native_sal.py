@@ -342,6 +342,43 @@ def test_nest_refuses_inhibitory_sal_onto_conductances() -> None:
     assert "weight outside [w_min, w_max]" in proc.stderr
 
 
+GSYN_SCRIPT = """
+import json, sys
+import numpy as np
+from salbench.plasticity import sal_synapse
+import pyNN.{module} as sim
+sim.setup(timestep=0.1, min_delay=0.1)
+syn = sal_synapse(sim, weight=0.004, delay=1.0, w_min=0.0, w_max=0.01)
+pre = sim.Population(1, sim.SpikeSourceArray(spike_times=[10.0]))
+post = sim.Population(1, sim.IF_cond_exp(tau_syn_E=5.0))
+sim.Projection(pre, post, sim.AllToAllConnector(), synapse_type=syn,
+               receptor_type="excitatory")
+post.record("gsyn_exc")
+sim.run(30.0)
+g = post.get_data().segments[0].filter(name="gsyn_exc")[0]
+print(json.dumps({{"peak": float(np.max(g.magnitude)), "units": str(g.units)}}))
+"""
+
+
+@pytest.mark.parametrize("sim", SIMS)
+def test_recorded_conductance_includes_sal(sim: str) -> None:
+    """PyNN's gsyn_exc recording shows a SAL synapse's conductance: one pre spike of weight
+    w onto an exponential synapse (tau_syn 5 ms), no post spike (so no pair: w stays), peaks
+    at w when it arrives; the recording samples it within two steps of that, so at least
+    w exp(-2 dt / tau_syn). On NEURON the SAL point process adds its weight to the cell's
+    own ExpSyn, which PyNN records (it used to keep a conductance of its own: 0 recorded)."""
+    env = dict(os.environ)
+    env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(ROOT), env.get("PYTHONPATH")]))
+    script = GSYN_SCRIPT.format(module=sim.split(".")[1])
+    proc = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True,
+                          timeout=600, env=env)
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    out = json.loads(proc.stdout.strip().splitlines()[-1])
+    assert out["units"] == "1.0 uS"
+    w = 0.004
+    assert w * math.exp(-2 * 0.1 / 5.0) <= out["peak"] <= w * (1 + 1e-9)
+
+
 RECEPTOR_SCRIPT = """
 import json
 import nest

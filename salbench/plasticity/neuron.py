@@ -3,14 +3,15 @@ adjuster `StdwaSAL` onto receptors other than an exponential conductance synapse
 
 Onto an ExpSyn receptor (IF_cond_exp and every pyNN.neuron cell with conductance-based
 exponential synapses), each SAL NetCon targets a `SALExpSyn` (models/nmodl/sal_exp_syn.mod):
-one per post cell and projection, an ExpSyn with the receptor's tau and e that keeps the
-post cell's recent spike times, while each NetCon keeps its weight and pairing state in its
-weight vector. A pre spike is one event, as on a static synapse, and applies the rule before
-its PSP (lazily, as NEST's salbench_sal_synapse does); a post spike is one event per cell.
+one per post cell and projection, which keeps the post cell's recent spike times, while each
+NetCon keeps its weight and pairing state in its weight vector. A pre spike is one event, as
+on a static synapse, and applies the rule before its PSP (lazily, as NEST's
+salbench_sal_synapse does); a post spike is one event per cell.
 (PyNN's design, a weight adjuster per synapse with two extra NetCons, cost 3.4x the static
 simulate time at N = 1000 all-to-all, and a HOC setpointer per synapse to build.) The SAL
-conductance is its own point process beside the cell's excitatory ExpSyn, summed into the
-same membrane current; the cell's recorded gsyn_exc leaves it out.
+point process adds each weight to the conductance of the cell's ExpSyn (a POINTER, one
+setpointer per post cell), so the cell's recorded gsyn_exc includes it, with the receptor's
+own tau and reversal potential.
 
 Onto any other receptor (e.g. IF_cond_alpha's AlphaSyn), the weight adjuster. Both
 mechanisms (models/nmodl/*.mod) are compiled with the wheel's nrnivmodl by `salbench
@@ -100,8 +101,8 @@ def shares_parameters(projection: Any) -> bool:
 
 def sal_exp_syn(projection: Any, cell: Any, receptor: Any, parameters: dict) -> Any:
     """The SALExpSyn (or SALExpSynHom) of `projection` on `cell`, made on first use beside
-    the cell's ExpSyn `receptor`, with its tau and e, and the post cell's NetCon that records
-    its spikes."""
+    the cell's ExpSyn `receptor`, whose conductance it adds its weights to, and the post
+    cell's NetCon that records its spikes."""
     from neuron import h
 
     syns = projection.__dict__.setdefault("_sal_exp_syns", {})
@@ -109,7 +110,7 @@ def sal_exp_syn(projection: Any, cell: Any, receptor: Any, parameters: dict) -> 
     if key not in syns:
         shared = shares_parameters(projection)
         syn = (h.SALExpSynHom if shared else h.SALExpSyn)(0.5, sec=cell)
-        syn.tau, syn.e = receptor.tau, receptor.e
+        h.setpointer(receptor._ref_g, "gsyn", syn)
         for name, index in SAL_FIELDS.items():
             syn.sal[index] = parameters[name]
         for name in SHARED_FIELDS if shared else ():

@@ -1,8 +1,16 @@
 COMMENT
-SALExpSyn: an exponential conductance synapse (NEURON's ExpSyn) whose NetCons learn with SAL
-(spike-based alignment learning), salbench. One instance per post cell and SAL projection
-holds the post cell's recent spike times; every incoming SAL NetCon keeps its own weight and
-pairing state in its weight vector. A pre spike costs one event, as on a static synapse.
+SALExpSyn: the SAL (spike-based alignment learning, salbench) point process for NetCons onto
+an exponential conductance synapse (NEURON's ExpSyn). One instance per post cell and SAL
+projection holds the post cell's recent spike times; every incoming SAL NetCon keeps its own
+weight and pairing state in its weight vector. A pre spike costs one event, as on a static
+synapse: it updates the weight, then adds it to the conductance of the cell's own ExpSyn
+(POINTER gsyn, set by salbench/plasticity/neuron.py), as an event onto that ExpSyn would.
+So the cell has one synaptic conductance per receptor, the one PyNN records as gsyn_exc or
+gsyn_inh, with the receptor's tau and reversal potential. (This point process used to
+integrate a conductance of its own, a copy of the ExpSyn: PyNN's recording left it out,
+0 uS on a cell driven through SAL alone, and a later change of the cell's tau_syn missed it.)
+NEURON re-initialises CVODE for the target's cell after every event it delivers, and the
+ExpSyn is on that cell, so the added conductance is seen with variable steps too.
 
 The rule (salbench design.md 1.1): each nearest-neighbour pair of a pre and a post spike
 changes the weight by -eta*a_causal*K(dt) (pre before post, dt = t_post - t_pre) or
@@ -54,8 +62,8 @@ ENDCOMMENT
 NEURON {
     THREADSAFE
     POINT_PROCESS SALExpSyn
-    RANGE tau, e, i, g, npost, sal
-    NONSPECIFIC_CURRENT i
+    RANGE npost, sal
+    POINTER gsyn
 }
 
 INCLUDE "sal_exp_syn.inc"
@@ -84,7 +92,7 @@ NET_RECEIVE(w (uS), last_pre (ms), nseen, a_causal, a_acausal, d (ms)) {
     } else {
         : a pre spike emitted at t - d: the rule, then its PSP with the new weight
         VERBATIM
-        g += sal_pre(sal, npost, _args, t - _args[5], _args[3], _args[4]);
+        gsyn += sal_pre(sal, npost, _args, t - _args[5], _args[3], _args[4]);
         ENDVERBATIM
     }
 }

@@ -1,16 +1,17 @@
 COMMENT
 SALExpSynHom: SALExpSyn (sal_exp_syn.mod, the design) for a projection whose synapses share
 one a_causal, one a_acausal and one delay, as most do: those are kept once per post cell
-(fields of this point process), so each NetCon's weight vector holds only the rule state (w, last_pre, nseen) and is a
-32-byte heap chunk, as a static NetCon's is (sal_exp_syn.inc). salbench picks it when the
-synapse type gives one value of each (salbench/plasticity/neuron.py).
+(fields of this point process), so each NetCon's weight vector holds only the rule state
+(w, last_pre, nseen) and is a 32-byte heap chunk, as a static NetCon's is (sal_exp_syn.inc).
+salbench picks it when the synapse type gives one value of each
+(salbench/plasticity/neuron.py).
 ENDCOMMENT
 
 NEURON {
     THREADSAFE
     POINT_PROCESS SALExpSynHom
-    RANGE tau, e, i, g, npost, sal, a_causal, a_acausal, delay
-    NONSPECIFIC_CURRENT i
+    RANGE npost, sal, a_causal, a_acausal, delay
+    POINTER gsyn
 }
 
 INCLUDE "sal_exp_syn.inc"
@@ -50,7 +51,7 @@ NET_RECEIVE(w (uS), last_pre (ms), nseen) {
     } else {
         : a pre spike emitted at t - d: the rule, then its PSP with the new weight
         VERBATIM
-        g += sal_pre(sal, npost, _args, t - delay, a_causal, a_acausal);
+        gsyn += sal_pre(sal, npost, _args, t - delay, a_causal, a_acausal);
         ENDVERBATIM
     }
 }
