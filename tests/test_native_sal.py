@@ -103,13 +103,19 @@ def test_unsupported_parameters_are_named() -> None:
 
 
 # -- the simulators against the reference ---------------------------------------------
-def run_case(sim: str, case: dict) -> dict:
+def run_python(*args: str) -> subprocess.CompletedProcess:
+    """This Python on `args` (a script, or "-c" and code) in a subprocess that imports this
+    checkout's salbench."""
     env = dict(os.environ)
     env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(ROOT), env.get("PYTHONPATH")]))
     # nrnivmodl and friends sit beside the venv's python
     env["PATH"] = os.pathsep.join([str(Path(sys.executable).parent), env.get("PATH", "")])
-    proc = subprocess.run([sys.executable, str(CASE), json.dumps({**case, "sim": sim})],
-                          capture_output=True, text=True, timeout=600, env=env)
+    return subprocess.run([sys.executable, *args], capture_output=True, text=True,
+                          timeout=600, env=env)
+
+
+def run_case(sim: str, case: dict) -> dict:
+    proc = run_python(str(CASE), json.dumps({**case, "sim": sim}))
     assert proc.returncode == 0, proc.stderr[-3000:]
     line = [ln for ln in proc.stdout.splitlines() if ln.startswith("RESULT ")][-1]
     return json.loads(line[len("RESULT "):])
@@ -334,16 +340,13 @@ def test_nest_refuses_inhibitory_sal_onto_conductances() -> None:
     """pyNN.nest negates inhibitory conductances, which would run SAL backwards: the
     synapse model refuses a weight outside [w_min, w_max] (checked against the model copy's
     common properties) instead of clipping it silently."""
-    env = dict(os.environ)
-    env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(ROOT), env.get("PYTHONPATH")]))
-    proc = subprocess.run([sys.executable, "-c", INHIBITORY_SCRIPT], capture_output=True,
-                          text=True, timeout=600, env=env)
+    proc = run_python("-c", INHIBITORY_SCRIPT)
     assert proc.returncode != 0
     assert "weight outside [w_min, w_max]" in proc.stderr
 
 
 GSYN_SCRIPT = """
-import json, sys
+import json
 import numpy as np
 from salbench.plasticity import sal_synapse
 import pyNN.{module} as sim
@@ -367,11 +370,7 @@ def test_recorded_conductance_includes_sal(sim: str) -> None:
     at w when it arrives; the recording samples it within two steps of that, so at least
     w exp(-2 dt / tau_syn). On NEURON the SAL point process adds its weight to the cell's
     own ExpSyn, which PyNN records (it used to keep a conductance of its own: 0 recorded)."""
-    env = dict(os.environ)
-    env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(ROOT), env.get("PYTHONPATH")]))
-    script = GSYN_SCRIPT.format(module=sim.split(".")[1])
-    proc = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True,
-                          timeout=600, env=env)
+    proc = run_python("-c", GSYN_SCRIPT.format(module=sim.split(".")[1]))
     assert proc.returncode == 0, proc.stderr[-2000:]
     out = json.loads(proc.stdout.strip().splitlines()[-1])
     assert out["units"] == "1.0 uS"
@@ -408,10 +407,7 @@ def test_nest_sal_keeps_the_receptor_port() -> None:
     """The SAL connection packs its target's thread-local index and its receptor port into 32
     bits (TargetIndexRport): onto a multisynapse cell the spike reaches the port it was
     connected to, and the connection reports that port and the target's node id."""
-    env = dict(os.environ)
-    env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(ROOT), env.get("PYTHONPATH")]))
-    proc = subprocess.run([sys.executable, "-c", RECEPTOR_SCRIPT], capture_output=True,
-                          text=True, timeout=600, env=env)
+    proc = run_python("-c", RECEPTOR_SCRIPT)
     assert proc.returncode == 0, proc.stderr
     out = json.loads(proc.stdout.strip().splitlines()[-1])
     assert out["receptor"] == 2
@@ -462,10 +458,7 @@ def test_nest_synapse_types_keep_their_parameters() -> None:
     takes salbench's _hom model, a second one a copy, a projection reusing a type its model,
     a type with per-synapse amplitudes the per-synapse model (48 bytes a connection, not 32);
     each set_eta changes its own; after a kernel reset the same again."""
-    env = dict(os.environ)
-    env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(ROOT), env.get("PYTHONPATH")]))
-    proc = subprocess.run([sys.executable, "-c", TWO_TYPES_SCRIPT], capture_output=True,
-                          text=True, timeout=600, env=env)
+    proc = run_python("-c", TWO_TYPES_SCRIPT)
     assert proc.returncode == 0, proc.stderr
     for kernel in json.loads(proc.stdout.strip().splitlines()[-1]):
         first, second, again, per_synapse = kernel["models"]
@@ -516,11 +509,7 @@ def test_neuron_shared_parameters_stay_shared() -> None:
     state (3 doubles, not 6): Projection.get reads them; setting one synapse's alone is
     refused with an error naming it, setting the value it has is accepted. Per-synapse
     amplitudes get SALExpSyn, where each synapse's can change."""
-    env = dict(os.environ)
-    env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(ROOT), env.get("PYTHONPATH")]))
-    env["PATH"] = os.pathsep.join([str(Path(sys.executable).parent), env.get("PATH", "")])
-    proc = subprocess.run([sys.executable, "-c", SHARED_SCRIPT], capture_output=True,
-                          text=True, timeout=600, env=env)
+    proc = run_python("-c", SHARED_SCRIPT)
     assert proc.returncode == 0, proc.stderr[-3000:]
     line = [ln for ln in proc.stdout.splitlines() if ln.startswith("RESULT ")][-1]
     out = json.loads(line[len("RESULT "):])
