@@ -28,9 +28,23 @@ def W() -> np.ndarray:
 
 
 def test_angle_is_zero_for_scaled_transpose_and_180_for_its_negative(W):
-    assert alignment_angle_deg(W, W.T) == pytest.approx(0.0, abs=1e-6)
-    assert alignment_angle_deg(W, 3.0 * W.T) == pytest.approx(0.0, abs=1e-6)
-    assert alignment_angle_deg(W, -W.T) == pytest.approx(180.0, abs=1e-6)
+    assert alignment_angle_deg(W, W.T) == 0.0
+    assert alignment_angle_deg(W, -W.T) == 180.0
+    # scaling rounds the unit vector's last bits only
+    assert alignment_angle_deg(W, 3.0 * W.T) == pytest.approx(0.0, abs=1e-12)
+
+
+def test_small_angles_are_resolved(W):
+    # B at a known small angle theta from Wᵀ: cos(theta)·Ŵᵀ + sin(theta)·Ĉ with Ĉ ⟂ Wᵀ.
+    # arccos of the cosine cannot resolve 1e-7 degrees (its cosine is 1 - 1.5e-18 = 1.0)
+    a = W.T / np.linalg.norm(W)
+    c = np.random.default_rng(3).normal(size=a.shape)
+    c -= np.sum(c * a) * a
+    c /= np.linalg.norm(c)
+    for theta_deg in (1e-7, 1e-3, 30.0, 179.0):
+        theta = math.radians(theta_deg)
+        B = math.cos(theta) * a + math.sin(theta) * c
+        assert alignment_angle_deg(W, B) == pytest.approx(theta_deg, rel=1e-6)
 
 
 def test_angle_matches_the_definition(W):

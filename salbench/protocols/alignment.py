@@ -33,7 +33,15 @@ def alignment_angle_deg(W: np.ndarray, B: np.ndarray) -> float:
     0° is B ∝ Wᵀ, 90° is unrelated (independent random matrices), 180° is B ∝ −Wᵀ.
     """
     Wt, B = _pair(W, B)
-    return math.degrees(math.acos(_cosine(Wt, B))) if np.any(Wt) and np.any(B) else math.nan
+    na, nb = np.linalg.norm(Wt), np.linalg.norm(B)
+    if na == 0 or nb == 0:
+        return math.nan  # the angle to a zero matrix is undefined
+    # 2·atan2(‖â − b̂‖, ‖â + b̂‖) (Kahan's formula) rather than arccos of the cosine: near 0° and
+    # 180° arccos turns the cosine's last-bit rounding into ~1e-6° (the dot product's rounding
+    # depends on the machine's BLAS kernel), while this stays exact: B = c·Wᵀ gives 0 exactly.
+    a_hat, b_hat = Wt / na, B / nb
+    return math.degrees(2.0 * math.atan2(float(np.linalg.norm(a_hat - b_hat)),
+                                         float(np.linalg.norm(a_hat + b_hat))))
 
 
 def weight_correlation(W: np.ndarray, B: np.ndarray) -> float:
