@@ -56,6 +56,10 @@ def moments(weights: np.ndarray, biases: np.ndarray) -> tuple[np.ndarray, np.nda
     z = all_states(len(biases)).astype(np.float64)
     mean = p @ z
     coact = (z * p[:, None]).T @ z
+    # ⟨zzᵀ⟩ is symmetric, but a BLAS product need not be to the last bit (OpenBLAS's AVX2
+    # kernels left 1e-16 differences that AVX-512 ones did not): symmetrise, so a symmetric
+    # start under the Hebbian rule alone stays exactly symmetric on every machine
+    coact = 0.5 * (coact + coact.T)
     np.fill_diagonal(coact, 0.0)
     return mean, coact
 
