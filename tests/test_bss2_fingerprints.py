@@ -233,19 +233,25 @@ CASES = {
 #: adc_gain_spread = 0 the new and the old emulator give the same digests, so nothing else
 #: changed.  pair-bss2-uncalibrated reads the ADC too but kept its digest: its few weight
 #: changes stay under one weight step and the stochastic rounding's draws land on the same codes
+#: Re-pinned when CI moved from an AVX-512 machine to an AVX2 one: numpy's float64 exp has its
+#: own AVX-512 code, whose last bits differ from the C library's, and seven cases (the ideal
+#: profiles, curr-bss2 and grow-bss2, where no quantisation rounds such bits away) changed
+#: digests.  The emulator now takes exp from the C library (salbench.simulators.bss2.portable),
+#: which left this AVX2 machine's digests unchanged; an AVX-512 machine now evaluates the same
+#: exp (not checked there: none was at hand).
 FINGERPRINTS = {
     "cond-bss2": "e33d093dd89df08213c31b0b5ab819932a6aa7fcf6f703ce61ac049fb6a2e0fe",
-    "cond-bss2-ideal": "15c05d0bf81cfb0f31440d3a4c9281f5404c3c3f87dbe5caf6b4a4e511eaea07",
+    "cond-bss2-ideal": "beced01589f04a8f500cc798b416e534430fac834f36c4464b342da86ca247b8",
     "cond-bss2-noise": "0c77a38ba52d2c50624035a74cbb08e93d863dd03de599d57889f160250dd1cc",
     "cond-bss2-sensor-tau": "0902c0fea1f15a1bde7c1ff6bd8c5a731487d10168c84a801badef99056040e9",
     "cond-bss2-uncalibrated": "27fa1f6e218b4cffd3fe8271f14710a8e764620ebc6e72631179d51030e7d1e5",
-    "cond-ideal-noise": "757326dbead29b2d0c0f588a640b39b2d02831ffa8e15c724f18268bd9f34850",
-    "curr-bss2": "2cfeb71753065aa66edd9341314ae65b4ddbc35de7814cda3da6cda552bc8982",
-    "curr-bss2-ideal": "c364b4fb343529dd58ca1ab5c342412e519a9888072115fc224afdc19434bce9",
-    "grow-bss2": "3231005052e41e40a3984533e26d5072dca3b21a5175a25325c7c1398e777570",
-    "grow-bss2-ideal": "e1ab93150d4107923d2be2152510a1636b250bebee7527578cb85da445344b57",
+    "cond-ideal-noise": "109868ecd3a344ece4e0b72da3e432986df7c27c840f5454d11bc32b59111256",
+    "curr-bss2": "a7906a61850123f8d500eb092d46c99bcabd02baa18f810fa9397a8cd79f8260",
+    "curr-bss2-ideal": "b2a6230f60c36ce5bea5947fb99cc8a5091e6ca139f47e82b7d25d9ed5782bac",
+    "grow-bss2": "0f6c7aa6e8c1d0fd16998c021bfb9c1c745a39c09a8fb1ec65fa248f050dac13",
+    "grow-bss2-ideal": "aa9160955fd9fbefb1a04611336d0f7cdb8ff50918c8b97ca012d9ec787475d0",
     "pair-bss2": "726b1da94d927d80a0fa32a8c4f9c83a343cea96955ba32fbd8230a062edd99b",
-    "pair-bss2-ideal": "29d94087a522d887d15eedd77e520b1551ad775082599d9769536c251021f23b",
+    "pair-bss2-ideal": "2865e5d32edcbf4250f6077ee47bc57174298c2a481bd5188c4ffc67b174b835",
     "pair-bss2-uncalibrated": "ba8e39591d0a3947fe7b752080f326a324e47decb2af588042c62a14a5f5bc57",
 }
 

@@ -25,6 +25,7 @@ import numpy as np
 from numpy.typing import ArrayLike
 
 from .hardware import HardwareConfig
+from .portable import libm_exp
 
 __all__ = ["adc_digitise", "adc_read", "exact_correlations", "nearest_neighbour_sums"]
 
@@ -72,7 +73,7 @@ def _one_side(partner: np.ndarray, own: np.ndarray, tau: float) -> float:
     last = np.where(valid, partner[np.maximum(idx, 0)], -np.inf)
     previous_own = np.concatenate([[-np.inf], own[:-1]])
     valid &= last > previous_own
-    return float(np.sum(np.exp(-(own[valid] - last[valid]) / tau)))
+    return float(np.sum(libm_exp(-(own[valid] - last[valid]) / tau)))
 
 
 def exact_correlations(pre_trains: Sequence[ArrayLike], post_trains: Sequence[ArrayLike],

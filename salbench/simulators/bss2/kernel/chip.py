@@ -40,6 +40,7 @@ from numpy.typing import ArrayLike, DTypeLike
 
 from ..hardware import HardwareConfig
 from ..plasticity import adc_digitise
+from ..portable import libm_exp
 from . import engine
 from .processor import AdcCounts, AdcRead, PlasticityProgram, SynapseAccess, execution_steps
 from .records import (
@@ -792,12 +793,12 @@ class Chip:
             inv_cm=1.0 / cm, g_leak=cm / tau_m, e_exc=eff["e_rev_E"], e_inh=eff["e_rev_I"],
             i_off=eff["i_offset"].copy(), v_th=eff["v_thresh"], v_reset=eff["v_reset"],
             ref_steps=np.rint(eff["tau_refrac"] / h).astype(np.int64),
-            de_full=np.exp(-h / tau_e), de_half=np.exp(-0.5 * h / tau_e),
-            di_full=np.exp(-h / tau_i), di_half=np.exp(-0.5 * h / tau_i),
-            tau_e=tau_e, tau_i=tau_i, p22=np.exp(-h / tau_m),
+            de_full=libm_exp(-h / tau_e), de_half=libm_exp(-0.5 * h / tau_e),
+            di_full=libm_exp(-h / tau_i), di_half=libm_exp(-0.5 * h / tau_i),
+            tau_e=tau_e, tau_i=tau_i, p22=libm_exp(-h / tau_m),
             p21e=engine.psc_propagators(h, tau_m, tau_e, cm),
             p21i=engine.psc_propagators(h, tau_m, tau_i, cm),
-            p20=tau_m / cm * (1.0 - np.exp(-h / tau_m)),
+            p20=tau_m / cm * (1.0 - libm_exp(-h / tau_m)),
             # the chip's own temporal noise and the per-cell extra noise are independent
             # sources: their amplitudes add in quadrature (per step: amp * sqrt(h) * N(0, 1))
             noise_amp=np.hypot(cfg.membrane_noise_mV_per_sqrt_ms, self._noise) * np.sqrt(h))

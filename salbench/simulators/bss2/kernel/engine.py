@@ -28,6 +28,7 @@ import numpy as np
 from numba import njit
 from numpy.typing import ArrayLike, NDArray
 
+from ..portable import libm_exp
 from .records import (
     Neurons,
     NeuronState,
@@ -298,6 +299,6 @@ def psc_propagators(h: float, tau_m: ArrayLike, tau_syn: ArrayLike, cm: ArrayLik
     diff = tau_m - tau_syn
     close = np.abs(diff) < 1e-9 * tau_m
     safe = np.where(close, 1.0, diff)
-    regular = tau_syn * tau_m / (cm * safe) * (np.exp(-h / tau_m) - np.exp(-h / tau_syn))
-    singular = h / cm * np.exp(-h / tau_m)
+    regular = tau_syn * tau_m / (cm * safe) * (libm_exp(-h / tau_m) - libm_exp(-h / tau_syn))
+    singular = h / cm * libm_exp(-h / tau_m)
     return np.where(close, singular, regular)
