@@ -4,7 +4,8 @@ read at each read-out time, as JSON. Used by test_native_sal.py.
 
 The network: `n_pre` SpikeSourceArrays (pre) project with SAL onto one IF_cond_exp cell (post;
 "cell" in the case names another PyNN cell type), which a strong static synapse from another
-SpikeSourceArray (drive) makes fire. With
+SpikeSourceArray (drive) makes fire; with "connect_at", a second SAL projection pre -> post
+made at that time, between two runs. With
 "reciprocal" in the case: two IF_cond_exp cells A and B, each made to fire by its own drive,
 plus "pulses" that drive both at once, joined by SAL both ways (A -> B and B -> A).
 """
@@ -46,9 +47,18 @@ def main(case: dict) -> dict:
     prj = sim.Projection(pre, post, sim.AllToAllConnector(), synapse,
                          receptor_type="excitatory")
     weights = []
+    late, late_weights = None, []
     for t in case["readouts"]:
+        if "connect_at" in case and late is None and t > case["connect_at"]:
+            # "connect_at": a second SAL projection, pre -> post again, made mid-run (its
+            # connections join the first one's sources, which have spiked already)
+            sim.run_until(case["connect_at"])
+            late = sim.Projection(pre, post, sim.AllToAllConnector(), synapse,
+                                  receptor_type="excitatory")
         sim.run_until(t)
         weights.append(np.asarray(prj.get("weight", format="array"))[:, 0].tolist())
+        if late is not None:
+            late_weights.append(np.asarray(late.get("weight", format="array"))[:, 0].tolist())
     data_pre = pre.get_data().segments[0].spiketrains
     data_post = post.get_data().segments[0].spiketrains
     out = {
@@ -56,6 +66,7 @@ def main(case: dict) -> dict:
                 for st in sorted(data_pre, key=lambda st: st.annotations["source_index"])],
         "post": np.asarray(data_post[0].magnitude).tolist(),
         "weights": weights,
+        "late_weights": late_weights,
     }
     if case["sim"] == "pyNN.neuron":  # which NEURON mechanism the SAL NetCons target
         out["target"] = str(next(iter(prj.connections)).nc.syn().hname()).split("[")[0]

@@ -52,7 +52,7 @@ SHARED_MECHANISM = "SALExpSynHom"
 #: the NetCon weight vector of a SALExpSyn connection: the rule's state (W, then last_pre and
 #: nseen), then the synapse's parameters; a SALExpSynHom NetCon's has the state only
 #: (models/nmodl/sal_exp_syn.inc)
-W, A_CAUSAL, A_ACAUSAL, DELAY = 0, 3, 4, 5
+W, LAST_PRE, NSEEN, A_CAUSAL, A_ACAUSAL, DELAY = 0, 1, 2, 3, 4, 5
 #: the `sal` array of either, per post cell
 SAL_FIELDS = {"tau": 3, "eta": 4, "w_min": 5, "w_max": 6}
 #: SALExpSynHom's fields (one value per post cell) for what its projection's synapses share
@@ -125,6 +125,22 @@ def sal_exp_syn(projection: Any, cell: Any, receptor: Any, parameters: dict) -> 
     return syns[key][0]
 
 
+def start_mid_run(netcon: Any, syn: Any) -> None:
+    """The rule state of a SALExpSyn NetCon made after the run started (NEURON ran the
+    INITIAL blocks of the NetCons that existed then; a later one's state is zeros, which reads
+    as a pre spike at t = 0 with no post seen). Set as salbench_sal_synapse treats a new
+    connection (models/salbench_sal_synapse.cpp, SEEN): its first pre spike has no causal
+    pair and pairs acausally with the post cell's last spike before it, even one from before
+    the connection: stored as a flush stores a settled causal pair (sal_exp_syn.inc), of
+    change 0, with every post but the last already seen."""
+    n_post = int(syn.npost)
+    weights = netcon.weight
+    if n_post == 0:  # no post spike yet: as INITIAL
+        weights[LAST_PRE], weights[NSEEN] = -1e12, 0.0
+    else:
+        weights[LAST_PRE], weights[NSEEN] = 0.0, -float(n_post)  # -((n_post - 1) + 1)
+
+
 def _connection_class() -> type:
     """A SAL connection: onto an ExpSyn receptor a NetCon into the cell's SALExpSyn;
     otherwise pyNN.neuron's plastic Connection with both weight-adjuster NetCons at delay 0."""
@@ -166,6 +182,8 @@ def _connection_class() -> type:
                 weights[A_CAUSAL] = parameters["a_causal"]
                 weights[A_ACAUSAL] = parameters["a_acausal"]
                 weights[DELAY] = parameters["delay"]
+            if state.running:
+                start_mid_run(nc, self.syn)
 
         @classmethod
         def connect_all(cls, projection: Any, pre: np.ndarray, post: np.ndarray,
@@ -191,6 +209,9 @@ def _connection_class() -> type:
                 entries = np.asarray(weights, dtype=float)
                 made = NetCons(gids, exp_syns, pre, post, entries, delay)
                 projection._salbench_netcons = made
+                if state.running:
+                    for k, j in enumerate(post.tolist()):
+                        start_mid_run(made.netcons.o(k), exp_syns[j])
 
                 def connection(k: int, i: int, j: int) -> Any:
                     conn = cls.__new__(cls)
