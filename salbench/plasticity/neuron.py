@@ -129,7 +129,8 @@ def start_mid_run(netcon: Any, syn: Any) -> None:
     """The rule state of a SALExpSyn NetCon made after the run started (NEURON ran the
     INITIAL blocks of the NetCons that existed then; a later one's state is zeros, which reads
     as a pre spike at t = 0 with no post seen). Set as salbench_sal_synapse treats a new
-    connection (models/salbench_sal_synapse.cpp, SEEN): its first pre spike has no causal
+    connection (models/salbench_sal_synapse.cpp: last_pre_ starts at NEVER, whenever the
+    connection is made): its first pre spike has no causal
     pair and pairs acausally with the post cell's last spike before it, even one from before
     the connection: stored as a flush stores a settled causal pair (sal_exp_syn.inc), of
     change 0, with every post but the last already seen."""
