@@ -85,8 +85,10 @@ def all_to_all_spec(n: int, seed: int = 0) -> NetworkSpec:
 #: times the learning rate (every pair computed and written, the weights move by ~1e-9 of
 #: their change: the activity, and so the simulator's work outside SAL, is the static
 #: network's, spike for spike), "epoch+" the learning epoch with the weights clipped at 0
-#: (online SAL's w_min)
-MODES = ("epoch", "static", "online", "online-inert", "epoch+")
+#: (online SAL's w_min); "stdp-nest-inert" (NEST only, a reference without a target) the
+#: online-inert network with NEST's own nearest-neighbour STDP synapse in SAL's place
+#: (`BuiltinSTDPNetwork`): what NEST's plasticity architecture costs here on its own terms
+MODES = ("epoch", "static", "online", "online-inert", "epoch+", "stdp-nest-inert")
 INERT = 1e-9
 
 
@@ -123,6 +125,28 @@ def make_backend(name: str, timer: PhaseTimer) -> Backend:
     raise ValueError(f"unknown backend {name!r}; one of {BACKENDS}")
 
 
+def builtin_stdp_network(base: type) -> type:
+    """`base` (the NEST adapter's network) with NEST's stdp_nn_restr_synapse where online SAL
+    would be: the same nearest-neighbour pairs read from the same post-cell history
+    (ArchivingNode), on NEST's own terms (a 64-byte connection with its own traces, the pairs
+    shifted by the dendritic delay), additive (mu 0) and at INERT learning rates, so the
+    network fires as the static one does. A reference for the SAL synapse's cost, not SAL."""
+
+    class BuiltinSTDPNetwork(base):
+        @staticmethod
+        def _online_synapse(sal: OnlineSAL, host: Any) -> Any:
+            synapse = host.sim.native_synapse_type("stdp_nn_restr_synapse")
+            return lambda params: synapse(**params)
+
+        def _sal_parameters(self, sal: OnlineSAL, g: float) -> dict[str, Any]:
+            # lambda is NEST's learning rate in units of Wmax (nS here, PyNN's µS * 1000)
+            return {"weight": 0.0, "delay": self.delay_ms, "tau_plus": sal.tau_ms,
+                    "lambda": sal.eta, "alpha": 1.0, "mu_plus": 0.0, "mu_minus": 0.0,
+                    "Wmax": 1000.0}
+
+    return BuiltinSTDPNetwork
+
+
 class EpochLoop:
     """A built network and SAL rule; `epoch()` runs one learning epoch, timed by phase."""
 
@@ -133,10 +157,15 @@ class EpochLoop:
         self.mode = mode
         self.timer = WallAndCpuTimer()
         self.backend = make_backend(backend_name, self.timer)
+        if mode == "stdp-nest-inert":
+            if not backend_name.startswith("nest"):
+                raise ValueError("mode 'stdp-nest-inert' is NEST's built-in synapse: NEST only")
+            self.backend.network_class = builtin_stdp_network(type(self.backend).network_class)
         self.backend.setup(seed)
         # online SAL's eta matched to the epoch rule's 0.01 (OnlineSAL: eta_epoch * tau / T)
         eta = 0.01 * 10.0 / epoch_ms
-        online_eta = {"online": eta, "online-inert": INERT * eta}.get(mode)
+        online_eta = {"online": eta, "online-inert": INERT * eta,
+                      "stdp-nest-inert": INERT * eta}.get(mode)
         self.spec = (all_to_all_spec(n, seed) if mode == "epoch" else
                      excitatory_spec(n, seed, online_eta))
         self.net: SamplingNetwork = self.backend.build(self.spec)
@@ -153,7 +182,7 @@ class EpochLoop:
         duration = self.epoch_ms if duration_ms is None else duration_ms
         spikes = self.net.run(duration)  # times "simulate" and "readout" itself
         self.spikes += sum(len(s) for s in spikes)
-        if self.mode in ("static", "online", "online-inert"):
+        if self.mode in ("static", "online", "online-inert", "stdp-nest-inert"):
             return
         with self.timer.phase("learn"):
             self.weights = self.weights + self.rule.update(spikes, duration)
