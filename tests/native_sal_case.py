@@ -5,7 +5,8 @@ read at each read-out time, as JSON. Used by test_native_sal.py.
 The network: `n_pre` SpikeSourceArrays (pre) project with SAL onto one IF_cond_exp cell (post;
 "cell" in the case names another PyNN cell type), which a strong static synapse from another
 SpikeSourceArray (drive) makes fire; with "connect_at", a second SAL projection pre -> post
-made at that time, between two runs. With
+made at that time, between two runs ("late_connector": "salbench" makes it with the
+adapters' dense connector instead of PyNN's all-to-all). With
 "reciprocal" in the case: two IF_cond_exp cells A and B, each made to fire by its own drive,
 plus "pulses" that drive both at once, joined by SAL both ways (A -> B and B -> A).
 """
@@ -53,7 +54,7 @@ def main(case: dict) -> dict:
             # "connect_at": a second SAL projection, pre -> post again, made mid-run (its
             # connections join the first one's sources, which have spiked already)
             sim.run_until(case["connect_at"])
-            late = sim.Projection(pre, post, sim.AllToAllConnector(), synapse,
+            late = sim.Projection(pre, post, _late_connector(case), synapse,
                                   receptor_type="excitatory")
         sim.run_until(t)
         weights.append(np.asarray(prj.get("weight", format="array"))[:, 0].tolist())
@@ -72,6 +73,26 @@ def main(case: dict) -> dict:
         out["target"] = str(next(iter(prj.connections)).nc.syn().hname()).split("[")[0]
     sim.end()
     return out
+
+
+def _late_connector(case: dict) -> object:
+    """The mid-run projection's connector: PyNN's all-to-all, or with "late_connector":
+    "salbench" the adapters' dense one (salbench.backends.nest / neuron), which makes the
+    SAL synapses through its own path (NEURON: SALExpSynHom NetCons by a HOC loop)."""
+    n = len(case["pre"])
+    if case.get("late_connector", "pynn") == "pynn":
+        import pyNN.connectors
+
+        return pyNN.connectors.AllToAllConnector()
+    pre, post = np.arange(n), np.zeros(n, dtype=int)
+    weights = np.full(n, case["params"]["weight"])
+    if case["sim"] == "pyNN.nest":
+        from salbench.backends.nest import _array_connector
+
+        return _array_connector(pre, post, weights, case["params"]["delay"])
+    from salbench.backends.neuron import _list_connector
+
+    return _list_connector(pre, post, weights, case["params"]["delay"])
 
 
 def reciprocal(case: dict) -> dict:

@@ -193,15 +193,18 @@ def test_weights_match_reference(sim: str, delay: float, cell: str) -> None:
         assert np.any(w == params["w_min"]) or np.any(w == params["w_max"])
 
 
+@pytest.mark.parametrize("connector", ["pynn", "salbench"])
 @pytest.mark.parametrize("sim", SIMS)
-def test_connection_made_mid_run_pairs_its_own_spikes(sim: str) -> None:
+def test_connection_made_mid_run_pairs_its_own_spikes(sim: str, connector: str) -> None:
     """A SAL projection made after its sources have spiked (between two runs, onto the same
     post cell as one made at the start, with the same synapse type): each of its synapses
     pairs only the pre spikes it carried, its first pairing with the post cell's last spike
     before it (as any new synapse's), while the first projection's synapses go on as
     before. (NEURON runs the INITIAL block of the NetCons that exist at the start only: a
     later NetCon's zeroed state read as a pre spike at t = 0, a causal pair 1e-7 of the
-    weight off; salbench.plasticity.neuron.start_mid_run sets it.)"""
+    weight off; salbench.plasticity.neuron.start_mid_run sets it.) The late projection is
+    made with PyNN's all-to-all connector and with salbench's dense one, whose NEURON path
+    makes its NetCons by a HOC loop (connect_all) and sets their state itself."""
     readouts = [100.0, 200.0, 300.0, 400.0]
     pre, drive = spike_pattern(5, readouts)
     connect_at = 150.0
@@ -209,7 +212,7 @@ def test_connection_made_mid_run_pairs_its_own_spikes(sim: str) -> None:
     params = dict(weight=0.004, delay=1.0, tau=10.0, eta=0.0008, a_causal=1.2,
                   a_acausal=0.9, w_min=0.0, w_max=0.01)
     case = {"pre": pre, "drive": drive, "readouts": readouts, "params": params,
-            "connect_at": connect_at}
+            "connect_at": connect_at, "late_connector": connector}
     out = run_case(sim, case)
     errors = check(sim, case, out)  # the first projection
     late_readouts = [r for r in readouts if r > connect_at]
