@@ -128,9 +128,10 @@ def make_backend(name: str, timer: PhaseTimer) -> Backend:
 def builtin_stdp_network(base: type) -> type:
     """`base` (the NEST adapter's network) with NEST's stdp_nn_restr_synapse where online SAL
     would be: the same nearest-neighbour pairs read from the same post-cell history
-    (ArchivingNode), on NEST's own terms (a 64-byte connection with its own traces, the pairs
-    shifted by the dendritic delay), additive (mu 0) and at INERT learning rates, so the
-    network fires as the static one does. A reference for the SAL synapse's cost, not SAL."""
+    (ArchivingNode), on NEST's own terms (96 bytes a connection, labelled as pyNN.nest makes
+    it, where SAL's is 32; the pairs shifted by the dendritic delay), additive (mu 0) and at
+    INERT learning rates, so the network fires as the static one does. A reference for the
+    SAL synapse's cost, not SAL."""
 
     class BuiltinSTDPNetwork(base):
         @staticmethod
