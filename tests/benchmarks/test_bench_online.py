@@ -171,11 +171,11 @@ def test_bench_online(benchmark, speed_target, backend, n, epoch_ms, processes, 
     # process's speed varies by itself (the same network, the same spikes: 0.70 to 0.90 s of
     # CPU per 100 ms epoch in four fresh NEST processes), so one pair of processes, however
     # many epochs, measures that pair's luck
-    per_process = [statistics.median(ratios[i * pairs:(i + 1) * pairs])
-                   for i in range(processes)]
+    ratios_by_process = [ratios[i * pairs:(i + 1) * pairs] for i in range(processes)]
+    per_process = [statistics.median(group) for group in ratios_by_process]
     online_cost = statistics.median(per_process) - 1.0
-    geo, low, high = geometric_mean_ci([[math.log(r) for r in ratios[i * pairs:(i + 1) * pairs]]
-                                        for i in range(processes)])
+    geo, low, high = geometric_mean_ci([[math.log(r) for r in group]
+                                        for group in ratios_by_process])
     static_sim = statistics.median(e["cpu"]["simulate"] for e in static)
     static_per_spike = statistics.median(e["cpu"]["simulate"] / e["spikes"] for e in static)
     learning, loop = runs["online"], runs["epoch+"]
